@@ -1,0 +1,183 @@
+using System.Buffers;
+using ServeGate.LlamaCpp.Native;
+
+namespace ServeGate.LlamaCpp;
+
+/// <summary>How to create a <see cref="LlamaContext"/>.</summary>
+public sealed record LlamaContextOptions
+{
+    /// <summary>KV-cache cells shared by all sequences (tokens across every running request); 0 = the model's trained context.</summary>
+    public uint ContextLength { get; init; }
+
+    /// <summary>Most tokens one <see cref="LlamaContext.Decode"/> call may submit (logical batch).</summary>
+    public uint BatchSize { get; init; } = 2048;
+
+    /// <summary>Tokens computed per physical step inside llama.cpp.</summary>
+    public uint MicroBatchSize { get; init; } = 512;
+
+    /// <summary>Distinct sequences (parallel requests plus cached prefixes) the KV cache can hold.</summary>
+    public uint MaxSequences { get; init; } = 1;
+
+    /// <summary>Threads for both decode and batch processing; 0 = every core.</summary>
+    public int Threads { get; init; }
+
+    /// <summary>
+    /// One KV buffer shared by all sequences. Needed for cross-sequence prefix sharing: <c>llama_memory_seq_cp</c>
+    /// then shares cells instead of duplicating them (see ../shared/DESIGN.md).
+    /// </summary>
+    public bool UnifiedKvCache { get; init; } = true;
+}
+
+/// <summary>
+/// A llama.cpp context: the KV cache and the compute state of one model. Not thread-safe: a single owner
+/// (ServeGate's scheduler thread) makes every call.
+/// </summary>
+public sealed class LlamaContext : IDisposable
+{
+    private readonly SafeLlamaContextHandle _handle;
+    private readonly nint _memory;
+
+    private LlamaContext(LlamaModel model, SafeLlamaContextHandle handle)
+    {
+        Model = model;
+        _handle = handle;
+        _memory = NativeMethods.llama_get_memory(handle);
+        ContextLength = NativeMethods.llama_n_ctx(handle);
+        SequenceContextLength = NativeMethods.llama_n_ctx_seq(handle);
+        BatchSize = NativeMethods.llama_n_batch(handle);
+        MaxSequences = NativeMethods.llama_n_seq_max(handle);
+    }
+
+    public LlamaModel Model { get; }
+
+    /// <summary>KV cells in total.</summary>
+    public uint ContextLength { get; }
+
+    /// <summary>The most positions one sequence may reach.</summary>
+    public uint SequenceContextLength { get; }
+
+    public uint BatchSize { get; }
+
+    public uint MaxSequences { get; }
+
+    /// <summary>Creates a context for <paramref name="model"/>.</summary>
+    public static LlamaContext Create(LlamaModel model, LlamaContextOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(options);
+        var threads = options.Threads > 0 ? options.Threads : Environment.ProcessorCount;
+        var p = NativeMethods.llama_context_default_params();
+        p.NCtx = options.ContextLength;
+        p.NBatch = options.BatchSize;
+        p.NUbatch = Math.Min(options.MicroBatchSize, options.BatchSize);
+        p.NSeqMax = options.MaxSequences;
+        p.NThreads = threads;
+        p.NThreadsBatch = threads;
+        p.KvUnified = options.UnifiedKvCache ? (byte)1 : (byte)0;
+        p.NoPerf = 0;
+        var handle = NativeMethods.llama_init_from_model(model.Handle, p);
+        if (handle.IsInvalid)
+        {
+            handle.Dispose();
+            throw new LlamaException(
+                $"llama.cpp could not create a context (context {options.ContextLength}, {options.MaxSequences} sequences): out of memory or invalid sizes.");
+        }
+
+        return new LlamaContext(model, handle);
+    }
+
+    /// <summary>
+    /// Runs the model over a batch. Returns llama.cpp's status: 0 success, 1 no KV slot for the batch (the cache is
+    /// full: free sequences or shrink the batch), 2 aborted. Negative values are fatal and throw.
+    /// </summary>
+    public int Decode(LlamaBatch batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        var status = NativeMethods.llama_decode(_handle, batch.Native);
+        if (status < 0)
+        {
+            throw new LlamaException($"llama_decode failed with status {status} for a batch of {batch.Count} tokens.");
+        }
+
+        return status;
+    }
+
+    /// <summary>The logits for the <paramref name="batchIndex"/>-th token of the last decoded batch (it must have asked for them).</summary>
+    public unsafe ReadOnlySpan<float> GetLogits(int batchIndex)
+    {
+        var logits = NativeMethods.llama_get_logits_ith(_handle, batchIndex);
+        if (logits is null)
+        {
+            throw new LlamaException($"No logits for batch index {batchIndex}.");
+        }
+
+        return new ReadOnlySpan<float>(logits, Model.VocabSize);
+    }
+
+    /// <summary>Clears the whole KV cache.</summary>
+    public void ClearMemory() => NativeMethods.llama_memory_clear(_memory, true);
+
+    /// <summary>Removes a sequence's cells in [<paramref name="from"/>, <paramref name="to"/>); -1 means open-ended.</summary>
+    public bool RemoveSequence(LlamaSeqId sequence, int from = -1, int to = -1) =>
+        NativeMethods.llama_memory_seq_rm(_memory, sequence, new LlamaPos(from), new LlamaPos(to));
+
+    /// <summary>Makes <paramref name="destination"/> share <paramref name="source"/>'s cells in [from, to) (no recompute).</summary>
+    public void CopySequence(LlamaSeqId source, LlamaSeqId destination, int from = -1, int to = -1) =>
+        NativeMethods.llama_memory_seq_cp(_memory, source, destination, new LlamaPos(from), new LlamaPos(to));
+
+    /// <summary>The largest position a sequence holds, or -1 when empty.</summary>
+    public int SequenceMaxPosition(LlamaSeqId sequence) => NativeMethods.llama_memory_seq_pos_max(_memory, sequence).Value;
+
+    /// <summary>The smallest position a sequence holds, or -1 when empty.</summary>
+    public int SequenceMinPosition(LlamaSeqId sequence) => NativeMethods.llama_memory_seq_pos_min(_memory, sequence).Value;
+
+    /// <summary>Bytes the KV state of one sequence takes.</summary>
+    public ulong SequenceStateSize(LlamaSeqId sequence) => NativeMethods.llama_state_seq_get_size(_handle, sequence);
+
+    /// <summary>Saves one sequence's KV cells and its tokens to a file (<c>llama_state_seq_save_file</c>).</summary>
+    public unsafe void SaveSequence(string path, LlamaSeqId sequence, ReadOnlySpan<LlamaToken> tokens)
+    {
+        fixed (LlamaToken* t = tokens)
+        {
+            var written = NativeMethods.llama_state_seq_save_file(_handle, path, sequence, t, (nuint)tokens.Length);
+            if (written == 0)
+            {
+                throw new LlamaException($"Could not save sequence {sequence} to '{path}'.");
+            }
+        }
+    }
+
+    /// <summary>Restores a sequence saved by <see cref="SaveSequence"/> and returns its tokens.</summary>
+    public unsafe LlamaToken[] LoadSequence(string path, LlamaSeqId destination, int maxTokens)
+    {
+        var tokens = ArrayPool<LlamaToken>.Shared.Rent(maxTokens);
+        try
+        {
+            fixed (LlamaToken* t = tokens)
+            {
+                var read = NativeMethods.llama_state_seq_load_file(_handle, path, destination, t, (nuint)maxTokens, out var count);
+                if (read == 0)
+                {
+                    throw new LlamaException($"Could not restore a sequence from '{path}' (written by another model or context size?).");
+                }
+
+                return tokens.AsSpan(0, (int)count).ToArray();
+            }
+        }
+        finally
+        {
+            ArrayPool<LlamaToken>.Shared.Return(tokens);
+        }
+    }
+
+    /// <summary>llama.cpp's own timing counters.</summary>
+    public (double PromptMs, int PromptTokens, double EvalMs, int EvalTokens) Performance()
+    {
+        var p = NativeMethods.llama_perf_context(_handle);
+        return (p.TPromptEvalMs, p.NPromptEval, p.TEvalMs, p.NEval);
+    }
+
+    internal SafeLlamaContextHandle Handle => _handle;
+
+    public void Dispose() => _handle.Dispose();
+}
