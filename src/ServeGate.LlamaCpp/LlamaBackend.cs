@@ -216,8 +216,4 @@ internal static partial class LlamaLog
 
     [LoggerMessage(EventId = 1001, Message = "llama.cpp: {Message}")]
     public static partial void Native(ILogger logger, LogLevel level, string message);
-
-    [LoggerMessage(EventId = 1002, Level = LogLevel.Information,
-        Message = "Model {ModelId} loaded: {Description}, {Parameters} parameters, {FileType}, {SizeMiB:F1} MiB weights, context {ContextLength} (trained {TrainedContext}), KV cache {KvMiB:F1} MiB")]
-    public static partial void ModelLoaded(ILogger logger, string modelId, string description, ulong parameters, string fileType, double sizeMiB, int contextLength, int trainedContext, double kvMiB);
 }

@@ -1,0 +1,78 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace ServeGate.Core.OpenAi;
+
+/// <summary>
+/// The fields of <c>POST /v1/completions</c> and <c>POST /v1/chat/completions</c> that ServeGate reads. Fields whose
+/// JSON type varies (prompt, stop, content) stay <see cref="JsonElement"/> and are interpreted by the validator;
+/// unknown fields are ignored, as OpenAI does.
+/// </summary>
+public sealed class CompletionRequestBody
+{
+    public string? Model { get; set; }
+
+    /// <summary>Completions: a string, an array of strings, an array of token ids, or an array of such arrays.</summary>
+    public JsonElement Prompt { get; set; }
+
+    /// <summary>Chat: the conversation.</summary>
+    public List<ChatMessageBody>? Messages { get; set; }
+
+    public int? MaxTokens { get; set; }
+
+    public int? MaxCompletionTokens { get; set; }
+
+    public float? Temperature { get; set; }
+
+    public float? TopP { get; set; }
+
+    public int? TopK { get; set; }
+
+    public float? MinP { get; set; }
+
+    public long? Seed { get; set; }
+
+    /// <summary>A string or an array of up to 4 strings.</summary>
+    public JsonElement Stop { get; set; }
+
+    public bool? Stream { get; set; }
+
+    public StreamOptionsBody? StreamOptions { get; set; }
+
+    public int? N { get; set; }
+
+    public float? PresencePenalty { get; set; }
+
+    public float? FrequencyPenalty { get; set; }
+
+    /// <summary>Completions: an integer (top alternatives); chat: a boolean.</summary>
+    public JsonElement Logprobs { get; set; }
+
+    public int? TopLogprobs { get; set; }
+
+    public string? User { get; set; }
+
+    public bool? Echo { get; set; }
+
+    public int? BestOf { get; set; }
+
+    public string? Suffix { get; set; }
+
+    /// <summary>llama-server's extension: never stop on end-of-generation tokens (fixed-length benchmark output).</summary>
+    public bool? IgnoreEos { get; set; }
+}
+
+public sealed class StreamOptionsBody
+{
+    public bool? IncludeUsage { get; set; }
+}
+
+public sealed class ChatMessageBody
+{
+    public string? Role { get; set; }
+
+    /// <summary>A string, or an array of content parts of which the text parts are used.</summary>
+    public JsonElement Content { get; set; }
+
+    public string? Name { get; set; }
+}

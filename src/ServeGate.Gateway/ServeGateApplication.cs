@@ -1,0 +1,35 @@
+using ServeGate.Worker;
+using ServeGate.Worker.Api;
+
+namespace ServeGate.Gateway;
+
+/// <summary>Builds the ServeGate web application; <c>Program</c> runs it, tests start it on a free loopback port.</summary>
+public static class ServeGateApplication
+{
+    /// <summary>
+    /// Creates the application from ./run.sh-style arguments; <paramref name="overrides"/> (tests) win over every other
+    /// configuration source.
+    /// </summary>
+    public static WebApplication Create(string[] args, IReadOnlyDictionary<string, string?>? overrides = null)
+    {
+        var (settings, remaining, error) = CommandLine.Parse(args);
+        if (error is not null)
+        {
+            throw new ArgumentException(error, nameof(args));
+        }
+
+        var builder = WebApplication.CreateSlimBuilder(remaining);
+        builder.Configuration.AddInMemoryCollection(settings);
+        if (overrides is not null)
+        {
+            builder.Configuration.AddInMemoryCollection(overrides);
+        }
+
+        builder.AddServeGateHost();
+        builder.AddServeGateWorker();
+
+        var app = builder.Build();
+        app.MapOpenAiApi();
+        return app;
+    }
+}

@@ -1,0 +1,321 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Threading.Channels;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using ServeGate.Core.OpenAi;
+using ServeGate.Worker.Inference;
+using ServeGate.Worker.Models;
+using ServeGate.Worker.Scheduling;
+
+namespace ServeGate.Worker.Api;
+
+/// <summary>The OpenAI-compatible endpoints of a worker, plus <c>/health</c> and <c>/ready</c>.</summary>
+public static class OpenAiApi
+{
+    private static readonly JsonSerializerOptions Json = OpenAiJsonContext.Default.Options;
+
+    public static IEndpointRouteBuilder MapOpenAiApi(this IEndpointRouteBuilder endpoints)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        endpoints.MapGet("/health", () => TypedResults.Ok(new { status = "alive" }));
+        endpoints.MapGet("/ready", Ready);
+        var v1 = endpoints.MapGroup("/v1");
+        v1.MapGet("/models", ListModels);
+        v1.MapPost("/completions", (HttpContext context, ModelRegistry registry, IOptions<WorkerOptions> options, TimeProvider time) =>
+            HandleAsync(context, registry, options.Value, time, chat: false));
+        v1.MapPost("/chat/completions", (HttpContext context, ModelRegistry registry, IOptions<WorkerOptions> options, TimeProvider time) =>
+            HandleAsync(context, registry, options.Value, time, chat: true));
+        return endpoints;
+    }
+
+    private static IResult Ready(ModelRegistry registry)
+    {
+        var models = registry.All.Select(m => new { id = m.Id, status = m.Status.ToString().ToLowerInvariant(), error = m.Error }).ToArray();
+        return registry.AllReady
+            ? TypedResults.Ok(new { status = "ready", models })
+            : TypedResults.Json(new { status = registry.Configured ? "loading" : "preparing", models }, statusCode: StatusCodes.Status503ServiceUnavailable);
+    }
+
+    private static IResult ListModels(ModelRegistry registry)
+    {
+        var cards = registry.All.Select(m => new ModelCard
+        {
+            Id = m.Id,
+            Created = m.Created.ToUnixTimeSeconds(),
+            Kind = m.Status == ModelStatus.Ready ? m.Kind.ToString().ToLowerInvariant() : (m.ConfiguredKind?.ToString().ToLowerInvariant() ?? "unknown"),
+            ContextLength = m.Scheduler?.SequenceLimit ?? 0,
+            Quantization = m.Model?.FileTypeName,
+            Parameters = m.Model?.ParameterCount,
+            SizeBytes = m.Model?.SizeBytes,
+            Status = m.Status.ToString().ToLowerInvariant(),
+        }).ToList();
+        return TypedResults.Json(new ModelList { Data = cards }, OpenAiJsonContext.Default.ModelList);
+    }
+
+    private static async Task HandleAsync(HttpContext http, ModelRegistry registry, WorkerOptions options, TimeProvider time, bool chat)
+    {
+        var (body, readError) = await ReadBodyAsync(http, options.MaxRequestBodyBytes).ConfigureAwait(false);
+        if (readError is not null)
+        {
+            await WriteErrorAsync(http, readError).ConfigureAwait(false);
+            return;
+        }
+
+        GenerationPlan plan;
+        var error = chat ? RequestValidator.ValidateChat(registry, body!, out plan) : RequestValidator.ValidateCompletions(registry, body!, out plan);
+        if (error is not null)
+        {
+            await WriteErrorAsync(http, error).ConfigureAwait(false);
+            return;
+        }
+
+        var id = (chat ? "chatcmpl-" : "cmpl-") + RandomNumberGenerator.GetHexString(24, lowercase: true);
+        var created = time.GetUtcNow().ToUnixTimeSeconds();
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
+        var scheduler = plan.Model.Scheduler!;
+        var handles = new List<GenerationHandle>(plan.Prompts.Count);
+        for (var i = 0; i < plan.Prompts.Count; i++)
+        {
+            var request = new GenerationRequest
+            {
+                RequestId = plan.Prompts.Count == 1 ? id : $"{id}-{i}",
+                Prompt = plan.Prompts[i],
+                MaxTokens = plan.MaxTokens,
+                Sampling = plan.Sampling,
+                Stop = plan.Stop,
+                IgnoreEos = plan.IgnoreEos,
+                TopLogprobs = plan.TopLogprobs,
+            };
+            if (!scheduler.TrySubmit(request, cancel.Token, out var handle))
+            {
+                await cancel.CancelAsync().ConfigureAwait(false);
+                http.Response.Headers.RetryAfter = "1";
+                await WriteErrorAsync(http, ApiError.Overloaded(
+                    $"The model '{plan.Model.Id}' has {options.Worker.MaxQueue} requests waiting already; retry after a second.")).ConfigureAwait(false);
+                return;
+            }
+
+            handles.Add(handle);
+        }
+
+        // A request that waits too long for a free sequence fails instead of hanging.
+        var started = Task.WhenAll(handles.Select(h => h.Started));
+        if (await Task.WhenAny(started, Task.Delay(options.Worker.QueueTimeout, time, http.RequestAborted)).ConfigureAwait(false) != started)
+        {
+            await cancel.CancelAsync().ConfigureAwait(false);
+            if (!http.RequestAborted.IsCancellationRequested)
+            {
+                http.Response.Headers.RetryAfter = "5";
+                await WriteErrorAsync(http, ApiError.Unavailable(
+                    $"The request waited {options.Worker.QueueTimeout.TotalSeconds:F0} s for a free sequence of '{plan.Model.Id}'; retry later.", "queue_timeout")).ConfigureAwait(false);
+            }
+
+            return;
+        }
+
+        var response = new ResponseContext(id, created, plan.Model.Id, chat, plan);
+        try
+        {
+            if (plan.Stream)
+            {
+                await StreamAsync(http, response, handles, cancel.Token).ConfigureAwait(false);
+            }
+            else
+            {
+                await RespondAsync(http, response, handles, cancel.Token).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
+        {
+            // The client left; the scheduler has seen the cancellation and freed the sequence.
+        }
+    }
+
+    private static async Task<(CompletionRequestBody? Body, ApiError? Error)> ReadBodyAsync(HttpContext http, long limit)
+    {
+        if (http.Request.ContentLength > limit)
+        {
+            return (null, new ApiError(StatusCodes.Status413PayloadTooLarge, $"The request body is larger than {limit} bytes.", "invalid_request_error", null, "request_too_large"));
+        }
+
+        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeFeature)
+        {
+            sizeFeature.MaxRequestBodySize = limit;
+        }
+
+        try
+        {
+            var body = await JsonSerializer.DeserializeAsync(http.Request.Body, OpenAiJsonContext.Default.CompletionRequestBody, http.RequestAborted).ConfigureAwait(false);
+            return body is null
+                ? (null, ApiError.InvalidRequest("The request body must be a JSON object."))
+                : (body, null);
+        }
+        catch (JsonException ex)
+        {
+            var where = string.IsNullOrEmpty(ex.Path) || ex.Path == "$" ? string.Empty : $" at {ex.Path}";
+            return (null, ApiError.InvalidRequest(
+                $"We could not parse the JSON body of your request{where}: {FirstSentence(ex.Message)} The body must be a JSON object with fields of the types the OpenAI API documents.",
+                string.IsNullOrEmpty(ex.Path) || ex.Path == "$" ? null : ex.Path.TrimStart('$', '.')));
+        }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return (null, new ApiError(StatusCodes.Status413PayloadTooLarge, $"The request body is larger than {limit} bytes.", "invalid_request_error", null, "request_too_large"));
+        }
+    }
+
+    private static string FirstSentence(string message)
+    {
+        var end = message.IndexOf(". ", StringComparison.Ordinal);
+        return end < 0 ? message : message[..(end + 1)];
+    }
+
+    internal static async Task WriteErrorAsync(HttpContext http, ApiError error)
+    {
+        http.Response.StatusCode = error.Status;
+        await http.Response.WriteAsJsonAsync(error.ToEnvelope(), OpenAiJsonContext.Default.ErrorEnvelope, contentType: "application/json").ConfigureAwait(false);
+    }
+
+    private static async Task RespondAsync(HttpContext http, ResponseContext response, List<GenerationHandle> handles, CancellationToken cancellationToken)
+    {
+        var results = new GenerationResult[handles.Count];
+        var texts = new string[handles.Count];
+        var logprobs = new List<TokenLogprob>?[handles.Count];
+        for (var i = 0; i < handles.Count; i++)
+        {
+            var text = new System.Text.StringBuilder();
+            await foreach (var e in handles[i].Events.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            {
+                switch (e)
+                {
+                    case TextDelta delta:
+                        text.Append(delta.Text);
+                        if (delta.Logprobs is not null)
+                        {
+                            (logprobs[i] ??= []).AddRange(delta.Logprobs);
+                        }
+
+                        break;
+                    case GenerationCompleted completed:
+                        results[i] = completed.Result;
+                        break;
+                }
+            }
+
+            texts[i] = text.ToString();
+        }
+
+        var failed = results.FirstOrDefault(r => r.FinishReason == FinishReason.Error);
+        if (failed is not null)
+        {
+            await WriteErrorAsync(http, ApiError.Unavailable(failed.Error ?? "Generation failed.", "generation_failed")).ConfigureAwait(false);
+            return;
+        }
+
+        var usage = ResponseContext.Usage(results);
+        if (response.Chat)
+        {
+            var body = new ChatCompletionResponse
+            {
+                Id = response.Id,
+                Created = response.Created,
+                Model = response.Model,
+                Choices = [.. results.Select((r, i) => new ChatChoice
+                {
+                    Index = i,
+                    Message = new ChatMessageOut { Role = "assistant", Content = texts[i] },
+                    Logprobs = ResponseContext.ChatLogprobs(logprobs[i]),
+                    FinishReason = ResponseContext.Finish(r.FinishReason),
+                })],
+                Usage = usage,
+            };
+            await http.Response.WriteAsJsonAsync(body, OpenAiJsonContext.Default.ChatCompletionResponse, contentType: null, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            var body = new CompletionResponse
+            {
+                Id = response.Id,
+                Created = response.Created,
+                Model = response.Model,
+                Choices = [.. results.Select((r, i) => new CompletionChoice
+                {
+                    Index = i,
+                    Text = texts[i],
+                    Logprobs = ResponseContext.CompletionLogprobs(logprobs[i]),
+                    FinishReason = ResponseContext.Finish(r.FinishReason),
+                })],
+                Usage = usage,
+            };
+            await http.Response.WriteAsJsonAsync(body, OpenAiJsonContext.Default.CompletionResponse, contentType: null, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task StreamAsync(HttpContext http, ResponseContext response, List<GenerationHandle> handles, CancellationToken cancellationToken)
+    {
+        http.Response.ContentType = "text/event-stream";
+        http.Response.Headers.CacheControl = "no-cache";
+        http.Response.Headers["X-Accel-Buffering"] = "no";
+        http.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+        var sse = new SseWriter(http.Response.BodyWriter);
+
+        // Several prompts stream interleaved, each chunk naming its choice index.
+        var merged = Channel.CreateUnbounded<(int Index, GenerationEvent Event)>(new UnboundedChannelOptions { SingleReader = true });
+        var pumps = handles.Select((h, i) => Task.Run(async () =>
+        {
+            await foreach (var e in h.Events.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            {
+                merged.Writer.TryWrite((i, e));
+            }
+        }, cancellationToken)).ToArray();
+        _ = Task.WhenAll(pumps).ContinueWith(_ => merged.Writer.TryComplete(), TaskScheduler.Default);
+
+        if (response.Chat)
+        {
+            for (var i = 0; i < handles.Count; i++)
+            {
+                await sse.WriteAsync(response.ChatChunk(i, new ChatMessageOut { Role = "assistant", Content = string.Empty }, null, null), cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        var results = new GenerationResult?[handles.Count];
+        await foreach (var (index, e) in merged.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        {
+            switch (e)
+            {
+                case TextDelta delta:
+                    await sse.WriteAsync(response.Chat
+                        ? response.ChatChunk(index, new ChatMessageOut { Content = delta.Text }, null, ResponseContext.ChatLogprobs(delta.Logprobs))
+                        : response.CompletionChunk(index, delta.Text, null, ResponseContext.CompletionLogprobs(delta.Logprobs)), cancellationToken).ConfigureAwait(false);
+                    break;
+                case GenerationCompleted completed:
+                    results[index] = completed.Result;
+                    if (completed.Result.FinishReason == FinishReason.Error)
+                    {
+                        await sse.WriteErrorAsync(ApiError.Unavailable(completed.Result.Error ?? "Generation failed.", "generation_failed"), cancellationToken).ConfigureAwait(false);
+                    }
+                    else
+                    {
+                        var reason = ResponseContext.Finish(completed.Result.FinishReason);
+                        await sse.WriteAsync(response.Chat
+                            ? response.ChatChunk(index, new ChatMessageOut(), reason, null)
+                            : response.CompletionChunk(index, string.Empty, reason, null), cancellationToken).ConfigureAwait(false);
+                    }
+
+                    break;
+            }
+        }
+
+        if (response.Plan.IncludeUsage && results.All(r => r is not null))
+        {
+            await sse.WriteAsync(response.UsageChunk(ResponseContext.Usage(results!)), cancellationToken).ConfigureAwait(false);
+        }
+
+        await sse.WriteDoneAsync(cancellationToken).ConfigureAwait(false);
+    }
+}

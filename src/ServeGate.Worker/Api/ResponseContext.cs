@@ -1,0 +1,88 @@
+using ServeGate.Core.OpenAi;
+using ServeGate.Worker.Inference;
+
+namespace ServeGate.Worker.Api;
+
+/// <summary>The fixed parts of one response (id, creation time, model) and the builders of its bodies and chunks.</summary>
+internal sealed record ResponseContext(string Id, long Created, string Model, bool Chat, GenerationPlan Plan)
+{
+    public static string Finish(FinishReason reason) => reason == FinishReason.Length ? "length" : "stop";
+
+    public static Usage Usage(IReadOnlyList<GenerationResult> results)
+    {
+        var prompt = results.Sum(r => r.PromptTokens);
+        var completion = results.Sum(r => r.CompletionTokens);
+        return new Usage
+        {
+            PromptTokens = prompt,
+            CompletionTokens = completion,
+            TotalTokens = prompt + completion,
+            PromptTokensDetails = new PromptTokensDetails { CachedTokens = results.Sum(r => r.CachedTokens) },
+            Metering = new UsageMetering
+            {
+                QueueMs = Math.Round(results.Max(r => r.QueueMs), 3),
+                TimeToFirstTokenMs = Math.Round(results.Max(r => r.TimeToFirstTokenMs), 3),
+                DurationMs = Math.Round(results.Max(r => r.DurationMs), 3),
+                ComputeSeconds = results.Sum(r => r.ComputeSeconds),
+            },
+        };
+    }
+
+    public ChatCompletionChunk ChatChunk(int index, ChatMessageOut delta, string? finishReason, ChatLogprobs? logprobs) => new()
+    {
+        Id = Id,
+        Created = Created,
+        Model = Model,
+        Choices = [new ChatChoice { Index = index, Delta = delta, FinishReason = finishReason, Logprobs = logprobs }],
+    };
+
+    public CompletionResponse CompletionChunk(int index, string text, string? finishReason, CompletionLogprobs? logprobs) => new()
+    {
+        Id = Id,
+        Created = Created,
+        Model = Model,
+        Choices = [new CompletionChoice { Index = index, Text = text, FinishReason = finishReason, Logprobs = logprobs }],
+        Usage = null,
+    };
+
+    public object UsageChunk(Usage usage) => Chat
+        ? new ChatCompletionChunk { Id = Id, Created = Created, Model = Model, Choices = [], Usage = usage }
+        : new CompletionResponse { Id = Id, Created = Created, Model = Model, Choices = [], Usage = usage };
+
+    public static ChatLogprobs? ChatLogprobs(IReadOnlyList<TokenLogprob>? logprobs) => logprobs is null
+        ? null
+        : new ChatLogprobs
+        {
+            Content = [.. logprobs.Select(l => new ChatTokenLogprob
+            {
+                Token = l.Token,
+                Logprob = l.Logprob,
+                Bytes = [.. l.Bytes.Select(b => (int)b)],
+                TopLogprobs = [.. l.Top.Select(t => new ChatTopLogprob { Token = t.Token, Logprob = t.Logprob, Bytes = [.. t.Bytes.Select(b => (int)b)] })],
+            })],
+        };
+
+    public static CompletionLogprobs? CompletionLogprobs(IReadOnlyList<TokenLogprob>? logprobs)
+    {
+        if (logprobs is null)
+        {
+            return null;
+        }
+
+        var offsets = new List<int>(logprobs.Count);
+        var offset = 0;
+        foreach (var l in logprobs)
+        {
+            offsets.Add(offset);
+            offset += l.Token.Length;
+        }
+
+        return new CompletionLogprobs
+        {
+            Tokens = [.. logprobs.Select(l => l.Token)],
+            TokenLogprobs = [.. logprobs.Select(l => l.Logprob)],
+            TopLogprobs = [.. logprobs.Select(l => l.Top.GroupBy(t => t.Token).ToDictionary(g => g.Key, g => g.First().Logprob))],
+            TextOffset = offsets,
+        };
+    }
+}

@@ -1,0 +1,609 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using ServeGate.LlamaCpp;
+using ServeGate.LlamaCpp.Native;
+using ServeGate.Worker.Inference;
+
+namespace ServeGate.Worker.Scheduling;
+
+/// <summary>
+/// Owns one model's llama.cpp context and is its only caller (contexts are not thread-safe). A dedicated thread runs
+/// the decode loop: each step carries the next token of every generating sequence plus a chunk of any prompt still
+/// being prefilled (continuous batching with chunked prefill). Requests arrive through a bounded queue and join between
+/// steps; finished or cancelled ones leave at once. A new prompt that starts like tokens already in the KV cache (any
+/// sequence, running or idle) shares those cells through <c>llama_memory_seq_cp</c> instead of recomputing them.
+/// </summary>
+public sealed class InferenceScheduler : IAsyncDisposable
+{
+    private readonly LlamaModel _model;
+    private readonly LlamaContext _context;
+    private readonly SchedulerOptions _options;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly Channel<Job> _queue;
+    private readonly Slot[] _slots;
+    private readonly List<Job> _active = [];
+    private readonly LlamaBatch _batch;
+    private readonly LlamaToken[] _endOfGenerationTokens;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Thread _thread;
+    private readonly int _parallel;
+    private readonly int _sequenceLimit;
+    private readonly byte[] _pieceBuffer = new byte[256];
+    private readonly SchedulerCounters _counters = new();
+    private long _useClock;
+
+    public InferenceScheduler(LlamaModel model, SchedulerOptions options, ILogger logger, TimeProvider? time = null)
+    {
+        _model = model;
+        _options = options;
+        _logger = logger;
+        _time = time ?? TimeProvider.System;
+        _parallel = options.ResolveParallel();
+        _sequenceLimit = Math.Min(options.ContextLength, model.TrainedContextLength > 0 ? model.TrainedContextLength : options.ContextLength);
+        var slotCount = _parallel + options.ResolveCacheSlots();
+        var kvCells = options.KvCacheTokens > 0 ? options.KvCacheTokens : _sequenceLimit * _parallel;
+        _context = LlamaContext.Create(model, new LlamaContextOptions
+        {
+            ContextLength = (uint)kvCells,
+            BatchSize = (uint)options.BatchSize,
+            MicroBatchSize = (uint)options.MicroBatchSize,
+            MaxSequences = (uint)slotCount,
+            Threads = options.Threads,
+            UnifiedKvCache = true,
+        });
+        _slots = Enumerable.Range(0, slotCount).Select(i => new Slot(new LlamaSeqId(i))).ToArray();
+        _batch = new LlamaBatch(options.BatchSize);
+        _endOfGenerationTokens = Enumerable.Range(0, model.VocabSize)
+            .Select(t => new LlamaToken(t))
+            .Where(model.IsEndOfGeneration)
+            .ToArray();
+        _queue = Channel.CreateBounded<Job>(new BoundedChannelOptions(Math.Max(1, options.MaxQueue))
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+        _thread = new Thread(Run) { IsBackground = true, Name = "servegate-scheduler" };
+        _thread.Start();
+    }
+
+    /// <summary>Concurrent sequences.</summary>
+    public int Parallel => _parallel;
+
+    /// <summary>The most tokens (prompt plus output) one request may use.</summary>
+    public int SequenceLimit => _sequenceLimit;
+
+    /// <summary>KV-cache cells in total.</summary>
+    public int KvCacheCells => (int)_context.ContextLength;
+
+    /// <summary>Counters for metrics and tests.</summary>
+    public SchedulerCounters Counters => _counters;
+
+    /// <summary>
+    /// Queues a generation. Returns false when the queue is full (answer 429). Cancelling <paramref name="cancellationToken"/>
+    /// (client disconnect) ends the sequence and frees its KV cells within one step.
+    /// </summary>
+    public bool TrySubmit(GenerationRequest request, CancellationToken cancellationToken, out GenerationHandle handle)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var job = new Job(request, cancellationToken, _time.GetTimestamp());
+        handle = job.Handle;
+        if (_stopping.IsCancellationRequested || !_queue.Writer.TryWrite(job))
+        {
+            return false;
+        }
+
+        Interlocked.Increment(ref _counters.QueueDepth);
+        return true;
+    }
+
+    private void Run()
+    {
+        try
+        {
+            while (!_stopping.IsCancellationRequested)
+            {
+                DropCancelled();
+                Admit();
+                if (_active.Count == 0)
+                {
+                    WaitForWork();
+                    continue;
+                }
+
+                Step();
+            }
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex)
+        {
+            SchedulerLog.Crashed(_logger, ex);
+            foreach (var job in _active)
+            {
+                Finish(job, FinishReason.Error, "The model's scheduler stopped after an internal error.");
+            }
+        }
+        finally
+        {
+            while (_queue.Reader.TryRead(out var job))
+            {
+                job.Handle.Complete(new GenerationResult { FinishReason = FinishReason.Error, Error = "The model is shutting down." });
+            }
+        }
+    }
+
+    private void WaitForWork()
+    {
+        // Blocking is right here: this thread exists only to drive the context.
+        _queue.Reader.WaitToReadAsync(_stopping.Token).AsTask().GetAwaiter().GetResult();
+    }
+
+    private void Admit()
+    {
+        while (_active.Count < _parallel && _queue.Reader.TryRead(out var job))
+        {
+            Interlocked.Decrement(ref _counters.QueueDepth);
+            if (job.Cancellation.IsCancellationRequested)
+            {
+                job.Handle.Complete(new GenerationResult
+                {
+                    FinishReason = FinishReason.Cancelled,
+                    PromptTokens = job.Request.Prompt.Length,
+                    QueueMs = ElapsedMs(job.EnqueuedAt),
+                });
+                continue;
+            }
+
+            Start(job);
+        }
+    }
+
+    private void Start(Job job)
+    {
+        var prompt = job.Request.Prompt;
+        var (source, common) = FindLongestCachedPrefix(prompt);
+
+        // Reuse in place when the best source is idle; otherwise take the least recently used idle slot.
+        var slot = source is { Job: null } ? source : _slots.Where(s => s.Job is null).MinBy(s => s.KvTokens.Count == 0 ? long.MinValue : s.LastUsed)!;
+        if (common < _options.MinPrefixReuseTokens)
+        {
+            common = 0;
+        }
+
+        if (source == slot && common > 0)
+        {
+            if (!_context.RemoveSequence(slot.Id, common, -1))
+            {
+                ClearSlot(slot);
+                common = 0;
+            }
+            else
+            {
+                slot.KvTokens.RemoveRange(common, slot.KvTokens.Count - common);
+            }
+        }
+        else
+        {
+            ClearSlot(slot);
+            if (common > 0 && source is not null)
+            {
+                _context.CopySequence(source.Id, slot.Id, 0, common);
+                slot.KvTokens.AddRange(source.KvTokens.Take(common));
+            }
+        }
+
+        job.Handle.MarkStarted();
+        job.Slot = slot;
+        job.CachedTokens = common;
+        job.PrefillPosition = common;
+        job.StartedAt = _time.GetTimestamp();
+        job.Sampler = LlamaSampler.Create(_model, job.Request.IgnoreEos
+            ? job.Request.Sampling with { BannedTokens = _endOfGenerationTokens }
+            : job.Request.Sampling);
+        slot.Job = job;
+        slot.LastUsed = ++_useClock;
+        _active.Add(job);
+        _counters.PromptTokens += prompt.Length;
+        _counters.CachedTokens += common;
+        if (common > 0)
+        {
+            _counters.PrefixHits++;
+        }
+        else
+        {
+            _counters.PrefixMisses++;
+        }
+    }
+
+    /// <summary>The sequence whose KV cells share the longest prefix with <paramref name="prompt"/> (at most all but its last token).</summary>
+    private (Slot? Source, int Common) FindLongestCachedPrefix(LlamaToken[] prompt)
+    {
+        Slot? best = null;
+        var bestLength = 0;
+        foreach (var slot in _slots)
+        {
+            var kv = slot.KvTokens;
+            var limit = Math.Min(kv.Count, prompt.Length - 1);
+            var n = 0;
+            while (n < limit && kv[n] == prompt[n])
+            {
+                n++;
+            }
+
+            // Prefer an idle slot on ties: reusing it in place costs no copy.
+            if (n > bestLength || (n == bestLength && n > 0 && slot.Job is null && best?.Job is not null))
+            {
+                best = slot;
+                bestLength = n;
+            }
+        }
+
+        return (best, bestLength);
+    }
+
+    private void ClearSlot(Slot slot)
+    {
+        _context.RemoveSequence(slot.Id);
+        slot.KvTokens.Clear();
+    }
+
+    private void Step()
+    {
+        BuildBatch();
+        var started = _time.GetTimestamp();
+        var status = _context.Decode(_batch);
+        while (status == 1)
+        {
+            // No room in the KV cache: give up cached prefixes of idle slots first, then the newest request.
+            if (!EvictIdleSlot())
+            {
+                var victim = _active[^1];
+                Finish(victim, FinishReason.Error, "The KV cache is full: the request does not fit beside the ones running. Retry, or send a shorter prompt.");
+                if (_active.Count == 0)
+                {
+                    return;
+                }
+            }
+
+            BuildBatch();
+            started = _time.GetTimestamp();
+            status = _context.Decode(_batch);
+        }
+
+        if (status != 0)
+        {
+            throw new LlamaException($"llama_decode returned {status}.");
+        }
+
+        var seconds = _time.GetElapsedTime(started).TotalSeconds;
+        _counters.DecodeSeconds += seconds;
+        _counters.Steps++;
+        var total = _batch.Count;
+
+        // Attribute the step's wall time to sequences in proportion to the tokens each contributed to it.
+        foreach (var job in _active)
+        {
+            if (job.StepTokens > 0)
+            {
+                job.ComputeSeconds += seconds * job.StepTokens / total;
+            }
+        }
+
+        for (var i = _active.Count - 1; i >= 0; i--)
+        {
+            var job = _active[i];
+            CommitStepTokens(job);
+            if (job.LogitsIndex >= 0)
+            {
+                Sample(job);
+            }
+        }
+    }
+
+    private void BuildBatch()
+    {
+        _batch.Clear();
+        var generating = 0;
+        foreach (var job in _active)
+        {
+            job.StepTokens = 0;
+            job.LogitsIndex = -1;
+            job.StepFirstPosition = job.Slot!.KvTokens.Count;
+            if (job.IsGenerating)
+            {
+                job.LogitsIndex = _batch.Add(job.PendingToken, job.Slot.KvTokens.Count, job.Slot.Id, wantLogits: true);
+                job.StepTokens = 1;
+                generating++;
+            }
+        }
+
+        var budget = _options.BatchSize - _batch.Count;
+        if (generating > 0)
+        {
+            budget = Math.Min(budget, _options.PrefillChunkTokens);
+        }
+
+        foreach (var job in _active)
+        {
+            if (job.IsGenerating || budget <= 0)
+            {
+                continue;
+            }
+
+            var prompt = job.Request.Prompt;
+            var n = Math.Min(prompt.Length - job.PrefillPosition, budget);
+            for (var k = 0; k < n; k++)
+            {
+                var index = job.PrefillPosition + k;
+                var last = index == prompt.Length - 1;
+                var batchIndex = _batch.Add(prompt[index], job.Slot!.KvTokens.Count + k, job.Slot.Id, wantLogits: last);
+                if (last)
+                {
+                    job.LogitsIndex = batchIndex;
+                }
+            }
+
+            job.StepTokens = n;
+            budget -= n;
+        }
+    }
+
+    private void CommitStepTokens(Job job)
+    {
+        if (job.StepTokens == 0)
+        {
+            return;
+        }
+
+        if (job.IsGenerating)
+        {
+            job.Slot!.KvTokens.Add(job.PendingToken);
+        }
+        else
+        {
+            job.Slot!.KvTokens.AddRange(job.Request.Prompt.AsSpan(job.PrefillPosition, job.StepTokens));
+            job.PrefillPosition += job.StepTokens;
+        }
+    }
+
+    private void Sample(Job job)
+    {
+        var token = job.Sampler!.Sample(_context, job.LogitsIndex);
+        var logprob = job.Request.TopLogprobs is { } top ? Logprobs.Compute(_model, _context.GetLogits(job.LogitsIndex), token, top) : null;
+        if (job.Generated == 0)
+        {
+            job.FirstTokenAt = _time.GetTimestamp();
+        }
+
+        job.Generated++;
+        _counters.CompletionTokens++;
+        if (!job.Request.IgnoreEos && _model.IsEndOfGeneration(token))
+        {
+            Finish(job, FinishReason.Stop);
+            return;
+        }
+
+        var length = _model.TokenToPiece(token, _pieceBuffer);
+        var text = job.Stop.Append(job.Text.Append(_pieceBuffer.AsSpan(0, length)));
+        if (text.Length > 0 || logprob is not null)
+        {
+            job.Handle.Write(new TextDelta(text, 1, logprob is null ? null : [logprob]));
+        }
+
+        if (job.Stop.Stopped)
+        {
+            Finish(job, FinishReason.Stop);
+        }
+        else if (job.Generated >= job.Request.MaxTokens || job.Slot!.KvTokens.Count + 1 >= _sequenceLimit)
+        {
+            Finish(job, FinishReason.Length);
+        }
+        else
+        {
+            job.PendingToken = token;
+            job.IsGenerating = true;
+        }
+    }
+
+    private void DropCancelled()
+    {
+        for (var i = _active.Count - 1; i >= 0; i--)
+        {
+            var job = _active[i];
+            if (job.Cancellation.IsCancellationRequested)
+            {
+                // A cancelled sequence's cells are freed at once; its prefix is not worth keeping half-written.
+                var slot = job.Slot!;
+                Finish(job, FinishReason.Cancelled);
+                ClearSlot(slot);
+            }
+        }
+    }
+
+    private bool EvictIdleSlot()
+    {
+        var victim = _slots.Where(s => s.Job is null && s.KvTokens.Count > 0).MinBy(s => s.LastUsed);
+        if (victim is null)
+        {
+            return false;
+        }
+
+        ClearSlot(victim);
+        _counters.Evictions++;
+        return true;
+    }
+
+    private void Finish(Job job, FinishReason reason, string? error = null)
+    {
+        if (reason is FinishReason.Stop or FinishReason.Length)
+        {
+            var rest = job.Stop.Stopped ? string.Empty : job.Stop.Append(job.Text.Flush()) + job.Stop.Flush();
+            if (rest.Length > 0)
+            {
+                job.Handle.Write(new TextDelta(rest, 0, null));
+            }
+        }
+
+        var now = _time.GetTimestamp();
+        job.Handle.Complete(new GenerationResult
+        {
+            FinishReason = reason,
+            PromptTokens = job.Request.Prompt.Length,
+            CachedTokens = job.CachedTokens,
+            CompletionTokens = job.Generated,
+            QueueMs = (job.StartedAt - job.EnqueuedAt) * 1000.0 / _time.TimestampFrequency,
+            TimeToFirstTokenMs = job.FirstTokenAt > 0 ? (job.FirstTokenAt - job.EnqueuedAt) * 1000.0 / _time.TimestampFrequency : 0,
+            DurationMs = (now - job.EnqueuedAt) * 1000.0 / _time.TimestampFrequency,
+            ComputeSeconds = job.ComputeSeconds,
+            Error = error,
+        });
+        job.Sampler?.Dispose();
+        job.Sampler = null;
+        if (job.Slot is { } slot)
+        {
+            slot.Job = null;
+            slot.LastUsed = ++_useClock;
+            if (reason == FinishReason.Error)
+            {
+                ClearSlot(slot);
+            }
+        }
+
+        _active.Remove(job);
+        _counters.Completed++;
+    }
+
+    private double ElapsedMs(long since) => _time.GetElapsedTime(since).TotalMilliseconds;
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_stopping.IsCancellationRequested)
+        {
+            return;
+        }
+
+        _queue.Writer.TryComplete();
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        await Task.Run(() => _thread.Join(TimeSpan.FromSeconds(30))).ConfigureAwait(false);
+        _batch.Dispose();
+        _context.Dispose();
+        _stopping.Dispose();
+    }
+
+    /// <summary>A KV-cache sequence: running a request, or idle and holding the tokens of its last one for reuse.</summary>
+    private sealed class Slot(LlamaSeqId id)
+    {
+        public LlamaSeqId Id { get; } = id;
+
+        /// <summary>Exactly the tokens whose cells this sequence holds, positions 0..Count-1.</summary>
+        public List<LlamaToken> KvTokens { get; } = [];
+
+        public Job? Job { get; set; }
+
+        public long LastUsed { get; set; }
+    }
+
+    private sealed class Job(GenerationRequest request, CancellationToken cancellation, long enqueuedAt)
+    {
+        public GenerationRequest Request { get; } = request;
+
+        public CancellationToken Cancellation { get; } = cancellation;
+
+        public GenerationHandle Handle { get; } = new();
+
+        public long EnqueuedAt { get; } = enqueuedAt;
+
+        public long StartedAt { get; set; }
+
+        public long FirstTokenAt { get; set; }
+
+        public Slot? Slot { get; set; }
+
+        public LlamaSampler? Sampler { get; set; }
+
+        public Utf8TextAssembler Text { get; } = new();
+
+        public StopSequenceMatcher Stop { get; } = new(request.Stop);
+
+        public int CachedTokens { get; set; }
+
+        public int PrefillPosition { get; set; }
+
+        public bool IsGenerating { get; set; }
+
+        public LlamaToken PendingToken { get; set; }
+
+        public int Generated { get; set; }
+
+        public int StepTokens { get; set; }
+
+        public int StepFirstPosition { get; set; }
+
+        public int LogitsIndex { get; set; } = -1;
+
+        public double ComputeSeconds { get; set; }
+    }
+}
+
+/// <summary>Running totals of one scheduler (written by its thread, read by metrics).</summary>
+public sealed class SchedulerCounters
+{
+    internal int QueueDepth;
+
+    public int Queued => Volatile.Read(ref QueueDepth);
+
+    public long Steps { get; internal set; }
+
+    public double DecodeSeconds { get; internal set; }
+
+    public long PromptTokens { get; internal set; }
+
+    public long CachedTokens { get; internal set; }
+
+    public long CompletionTokens { get; internal set; }
+
+    public long PrefixHits { get; internal set; }
+
+    public long PrefixMisses { get; internal set; }
+
+    public long Evictions { get; internal set; }
+
+    public long Completed { get; internal set; }
+}
+
+/// <summary>The caller's side of a queued generation: its events, in order, ending with <see cref="GenerationCompleted"/>.</summary>
+public sealed class GenerationHandle
+{
+    private readonly Channel<GenerationEvent> _events = Channel.CreateUnbounded<GenerationEvent>(new UnboundedChannelOptions
+    {
+        SingleReader = true,
+        SingleWriter = true,
+    });
+
+    private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public ChannelReader<GenerationEvent> Events => _events.Reader;
+
+    /// <summary>Completes when the request leaves the queue and gets a sequence (or ends without one).</summary>
+    public Task Started => _started.Task;
+
+    internal void MarkStarted() => _started.TrySetResult();
+
+    internal void Write(GenerationEvent e) => _events.Writer.TryWrite(e);
+
+    internal void Complete(GenerationResult result)
+    {
+        _events.Writer.TryWrite(new GenerationCompleted(result));
+        _events.Writer.TryComplete();
+        _started.TrySetResult();
+    }
+}
+
+internal static partial class SchedulerLog
+{
+    [LoggerMessage(EventId = 2000, Level = LogLevel.Critical, Message = "The scheduler loop stopped after an unexpected error")]
+    public static partial void Crashed(ILogger logger, Exception exception);
+}

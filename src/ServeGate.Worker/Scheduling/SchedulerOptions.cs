@@ -1,0 +1,79 @@
+namespace ServeGate.Worker.Scheduling;
+
+/// <summary>How one model's scheduler batches requests and uses its KV cache. Bound from <c>ServeGate:Worker</c>.</summary>
+public sealed class SchedulerOptions
+{
+    /// <summary>Sequences decoded together (concurrent requests per model); 0 picks a default for the machine.</summary>
+    public int Parallel { get; set; }
+
+    /// <summary>The most tokens (prompt plus output) one request may use; capped by the model's trained context.</summary>
+    public int ContextLength { get; set; } = 4096;
+
+    /// <summary>KV-cache cells shared by all sequences (unified cache); 0 means <see cref="ContextLength"/> x <see cref="Parallel"/>.</summary>
+    public int KvCacheTokens { get; set; }
+
+    /// <summary>Idle sequences kept beyond <see cref="Parallel"/> to hold reusable prefixes; 0 means as many as <see cref="Parallel"/>.</summary>
+    public int CacheSlots { get; set; }
+
+    /// <summary>Most tokens submitted in one decode step.</summary>
+    public int BatchSize { get; set; } = 2048;
+
+    /// <summary>Tokens llama.cpp computes per physical step.</summary>
+    public int MicroBatchSize { get; set; } = 512;
+
+    /// <summary>
+    /// Most prompt tokens added to a step while other sequences are generating: a long prompt is prefilled in chunks
+    /// so running streams keep getting tokens (this bounds the inter-token latency a long prompt can cause).
+    /// </summary>
+    public int PrefillChunkTokens { get; set; } = 256;
+
+    /// <summary>Requests that may wait for a free sequence; more get 429 with Retry-After.</summary>
+    public int MaxQueue { get; set; } = 64;
+
+    /// <summary>How long a request may wait for a free sequence before it fails.</summary>
+    public TimeSpan QueueTimeout { get; set; } = TimeSpan.FromSeconds(120);
+
+    /// <summary>Shorter common prefixes are recomputed rather than copied (a shared BOS token is no prefix worth reporting).</summary>
+    public int MinPrefixReuseTokens { get; set; } = 8;
+
+    /// <summary>Threads for llama.cpp; 0 = every core.</summary>
+    public int Threads { get; set; }
+
+    public int ResolveParallel() => Parallel > 0 ? Parallel : Math.Clamp(Environment.ProcessorCount * 2, 4, 16);
+
+    public int ResolveCacheSlots() => CacheSlots > 0 ? CacheSlots : ResolveParallel();
+
+    /// <summary>Problems with these settings, all at once.</summary>
+    public IEnumerable<string> Validate()
+    {
+        if (Parallel < 0 || Parallel > 256)
+        {
+            yield return $"Parallel must be between 0 (automatic) and 256, not {Parallel}.";
+        }
+
+        if (ContextLength < 16)
+        {
+            yield return $"ContextLength must be at least 16, not {ContextLength}.";
+        }
+
+        if (KvCacheTokens < 0)
+        {
+            yield return $"KvCacheTokens must not be negative ({KvCacheTokens}).";
+        }
+
+        if (BatchSize < 1 || MicroBatchSize < 1 || PrefillChunkTokens < 1)
+        {
+            yield return "BatchSize, MicroBatchSize and PrefillChunkTokens must be positive.";
+        }
+
+        if (MaxQueue < 0)
+        {
+            yield return $"MaxQueue must not be negative ({MaxQueue}).";
+        }
+
+        if (QueueTimeout <= TimeSpan.Zero)
+        {
+            yield return "QueueTimeout must be positive.";
+        }
+    }
+}
