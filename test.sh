@@ -12,7 +12,7 @@ while [ $# -gt 0 ]; do
 done
 
 eng/ensure-deps.sh "redis-server:redis-server"
-eng/fetch-llama.sh
+eng/fetch-llama.sh --cuda
 
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT

@@ -4,7 +4,8 @@
 # checking every tarball against eng/llama-cpp.lock. Idempotent and silent when everything is present.
 #
 #   eng/fetch-llama.sh            CPU libraries + vocab files
-#   eng/fetch-llama.sh --cuda     also the CUDA libraries (large; production only)
+#   eng/fetch-llama.sh --cuda     also the CUDA build (143 MB; ./test.sh fetches it to check the no-GPU error)
+#   eng/fetch-llama.sh --cuda-ext also the CUDA fallback libggml-cuda.so for other GPU architectures (177 MB)
 #   eng/fetch-llama.sh --source   also a checkout of the llama.cpp source (to build llama-bench/llama-server)
 #
 # Cache: ${SERVEGATE_CACHE:-$HOME/.cache/servegate}/llama.cpp/<version>/{cpu,cuda,vocab,src}
@@ -16,12 +17,14 @@ version=3.22.1
 cache="${SERVEGATE_CACHE:-$HOME/.cache/servegate}"
 root="$cache/llama.cpp/$version"
 want_cuda=0
+want_cuda_ext=0
 want_source=0
 for arg in "$@"; do
   case "$arg" in
     --cuda) want_cuda=1 ;;
+    --cuda-ext) want_cuda=1; want_cuda_ext=1 ;;
     --source) want_source=1 ;;
-    *) echo "fetch-llama.sh: unknown argument '$arg' (expected --cuda or --source)" >&2; exit 2 ;;
+    *) echo "fetch-llama.sh: unknown argument '$arg' (expected --cuda, --cuda-ext or --source)" >&2; exit 2 ;;
   esac
 done
 
@@ -102,6 +105,8 @@ install_libs "@node-llama-cpp/linux-x64@$version" "$root/cpu"
 install_vocab
 if [ "$want_cuda" = 1 ]; then
   install_libs "@node-llama-cpp/linux-x64-cuda@$version" "$root/cuda"
+fi
+if [ "$want_cuda_ext" = 1 ]; then
   install_libs "@node-llama-cpp/linux-x64-cuda-ext@$version" "$root/cuda-ext"
 fi
 if [ "$want_source" = 1 ]; then

@@ -33,9 +33,9 @@ internal static class CommandLine
             switch (arg)
             {
                 case "--port":
-                    if (!int.TryParse(Next(), NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535)
+                    if (!int.TryParse(Next(), NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port > 65535)
                     {
-                        return (settings, [], "--port needs a number from 1 to 65535");
+                        return (settings, [], "--port needs a number from 0 (any free port) to 65535");
                     }
 
                     settings["ServeGate:Port"] = port.ToString(CultureInfo.InvariantCulture);

@@ -18,7 +18,8 @@ public static class ServeGateApplication
             throw new ArgumentException(error, nameof(args));
         }
 
-        var builder = WebApplication.CreateSlimBuilder(remaining);
+        // appsettings.json sits beside the binary; ./run.sh starts it from the repository root.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = remaining, ContentRootPath = AppContext.BaseDirectory });
         builder.Configuration.AddInMemoryCollection(settings);
         if (overrides is not null)
         {

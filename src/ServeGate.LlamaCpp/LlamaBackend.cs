@@ -93,8 +93,8 @@ public static class LlamaBackend
         {
             throw new LlamaException(
                 $"Backend 'cuda' was requested but no CUDA device was found (devices: {string.Join(", ", devices.Select(d => d.Name))}). "
-                + $"ggml could not use the CUDA backend in '{path}': it needs an NVIDIA GPU, its driver (libcuda.so.1) and the CUDA runtime "
-                + "libraries (eng/fetch-llama.sh --cuda fetches @node-llama-cpp/linux-x64-cuda and -cuda-ext). Set LlamaCpp:Backend=cpu to run on the CPU.");
+                + $"{ExplainMissingCuda(path)} "
+                + "Set LlamaCpp:Backend=cpu (./run.sh --backend cpu) to run on the CPU.");
         }
 
         string systemInfo;
@@ -107,6 +107,28 @@ public static class LlamaBackend
         LlamaLog.BackendLoaded(s_logger, info.Backend, info.CpuVariant ?? "unknown", info.LibraryPath, info.Threads,
             string.Join(", ", devices.Select(d => $"{d.Name} ({d.Type})")));
         return info;
+    }
+
+    /// <summary>Why ggml skipped the CUDA backend: loading it ourselves surfaces the loader's own error.</summary>
+    private static string ExplainMissingCuda(string folder)
+    {
+        var cuda = Path.Combine(folder, "libggml-cuda.so");
+        if (!File.Exists(cuda))
+        {
+            return $"'{folder}' has no libggml-cuda.so: it is not the CUDA build (eng/fetch-llama.sh --cuda fetches it).";
+        }
+
+        try
+        {
+            NativeLibrary.Free(NativeLibrary.Load(cuda));
+            return "The CUDA backend loads, but the NVIDIA driver reports no device.";
+        }
+        catch (DllNotFoundException ex)
+        {
+            // .NET's message ends with the dynamic loader's own words (e.g. "libcudart.so.13: cannot open shared object file").
+            var loader = ex.Message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)[^1];
+            return $"The CUDA backend cannot load ({loader}): it needs an NVIDIA GPU, its driver (libcuda.so.1) and the CUDA 13 runtime (libcudart, libcublas).";
+        }
     }
 
     private static string FindLibrary(string folder, string stem, LlamaBackendKind backend)
