@@ -23,6 +23,7 @@ public static class WorkerServiceCollectionExtensions
         builder.Services.AddOptions<WorkerOptions>().ValidateOnStart();
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.TryAddSingleton<ModelRegistry>();
+        builder.Services.TryAddSingleton<IDemoModelSource, DemoModelSource>();
         builder.Services.AddHostedService<ModelLoaderService>();
         return builder;
     }

@@ -11,7 +11,7 @@ namespace ServeGate.Api.Tests;
 /// One ServeGate process-in-a-test: real Kestrel on a free loopback port serving a generated tiny base model and its
 /// instruct twin, shared by the tests of a collection.
 /// </summary>
-public sealed class GatewayFixture : IAsyncLifetime
+public class GatewayFixture : IAsyncLifetime
 {
     public const string BaseModel = "tiny-base";
     public const string InstructModel = "tiny-instruct";
