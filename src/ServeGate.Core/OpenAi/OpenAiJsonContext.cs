@@ -16,3 +16,18 @@ namespace ServeGate.Core.OpenAi;
 [JsonSerializable(typeof(ErrorEnvelope))]
 [JsonSerializable(typeof(Usage))]
 public sealed partial class OpenAiJsonContext : JsonSerializerContext;
+
+/// <summary>The serializers ServeGate writes with.</summary>
+public static class OpenAiJson
+{
+    /// <summary>
+    /// <see cref="OpenAiJsonContext"/> writing non-ASCII text as UTF-8 rather than <c>\u</c> escapes, as OpenAI does: an
+    /// accented or CJK token costs its bytes, not six per character. These payloads are JSON for API clients, never
+    /// embedded in HTML, so HTML-sensitive characters need no escaping.
+    /// </summary>
+    public static OpenAiJsonContext Context { get; } = new(new System.Text.Json.JsonSerializerOptions(OpenAiJsonContext.Default.Options)
+    {
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        TypeInfoResolver = null,
+    });
+}

@@ -18,8 +18,6 @@ namespace ServeGate.Worker.Api;
 /// <summary>The OpenAI-compatible endpoints of a worker, plus <c>/health</c> and <c>/ready</c>.</summary>
 public static class OpenAiApi
 {
-    private static readonly JsonSerializerOptions Json = OpenAiJsonContext.Default.Options;
-
     public static IEndpointRouteBuilder MapOpenAiApi(this IEndpointRouteBuilder endpoints)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
@@ -55,7 +53,7 @@ public static class OpenAiApi
             SizeBytes = m.Model?.SizeBytes,
             Status = m.Status.ToString().ToLowerInvariant(),
         }).ToList();
-        return TypedResults.Json(new ModelList { Data = cards }, OpenAiJsonContext.Default.ModelList);
+        return TypedResults.Json(new ModelList { Data = cards }, OpenAiJson.Context.ModelList);
     }
 
     private static async Task HandleAsync(HttpContext http, ModelRegistry registry, WorkerOptions options, TimeProvider time, bool chat)
@@ -151,17 +149,19 @@ public static class OpenAiApi
 
         try
         {
-            var body = await JsonSerializer.DeserializeAsync(http.Request.Body, OpenAiJsonContext.Default.CompletionRequestBody, http.RequestAborted).ConfigureAwait(false);
+            var body = await JsonSerializer.DeserializeAsync(http.Request.Body, OpenAiJson.Context.CompletionRequestBody, http.RequestAborted).ConfigureAwait(false);
             return body is null
                 ? (null, ApiError.InvalidRequest("The request body must be a JSON object."))
                 : (body, null);
         }
         catch (JsonException ex)
         {
-            var where = string.IsNullOrEmpty(ex.Path) || ex.Path == "$" ? string.Empty : $" at {ex.Path}";
-            return (null, ApiError.InvalidRequest(
-                $"We could not parse the JSON body of your request{where}: {FirstSentence(ex.Message)} The body must be a JSON object with fields of the types the OpenAI API documents.",
-                string.IsNullOrEmpty(ex.Path) || ex.Path == "$" ? null : ex.Path.TrimStart('$', '.')));
+            // System.Text.Json's messages name .NET types; say it in the API's terms.
+            var field = string.IsNullOrEmpty(ex.Path) || ex.Path == "$" ? null : ex.Path.TrimStart('$', '.');
+            var message = field is null || ex.Message.Contains("invalid", StringComparison.OrdinalIgnoreCase) && ex.Message.Contains("LineNumber", StringComparison.Ordinal) && !ex.Message.Contains("could not be converted", StringComparison.Ordinal)
+                ? $"We could not parse the JSON body of your request: {FirstSentence(ex.Message)} The body must be a JSON object."
+                : $"The field '{field}' has a value of the wrong type; see the OpenAI API reference for its type.";
+            return (null, ApiError.InvalidRequest(message, field));
         }
         catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
@@ -178,7 +178,7 @@ public static class OpenAiApi
     internal static async Task WriteErrorAsync(HttpContext http, ApiError error)
     {
         http.Response.StatusCode = error.Status;
-        await http.Response.WriteAsJsonAsync(error.ToEnvelope(), OpenAiJsonContext.Default.ErrorEnvelope, contentType: "application/json").ConfigureAwait(false);
+        await http.Response.WriteAsJsonAsync(error.ToEnvelope(), OpenAiJson.Context.ErrorEnvelope, contentType: "application/json").ConfigureAwait(false);
     }
 
     private static async Task RespondAsync(HttpContext http, ResponseContext response, List<GenerationHandle> handles, CancellationToken cancellationToken)
@@ -234,7 +234,7 @@ public static class OpenAiApi
                 })],
                 Usage = usage,
             };
-            await http.Response.WriteAsJsonAsync(body, OpenAiJsonContext.Default.ChatCompletionResponse, contentType: null, cancellationToken).ConfigureAwait(false);
+            await http.Response.WriteAsJsonAsync(body, OpenAiJson.Context.ChatCompletionResponse, contentType: null, cancellationToken).ConfigureAwait(false);
         }
         else
         {
@@ -252,7 +252,7 @@ public static class OpenAiApi
                 })],
                 Usage = usage,
             };
-            await http.Response.WriteAsJsonAsync(body, OpenAiJsonContext.Default.CompletionResponse, contentType: null, cancellationToken).ConfigureAwait(false);
+            await http.Response.WriteAsJsonAsync(body, OpenAiJson.Context.CompletionResponse, contentType: null, cancellationToken).ConfigureAwait(false);
         }
     }
 

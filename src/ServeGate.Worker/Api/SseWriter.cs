@@ -17,10 +17,10 @@ internal sealed class SseWriter(PipeWriter pipe)
         switch (chunk)
         {
             case ChatCompletionChunk chat:
-                JsonSerializer.Serialize(_json, chat, OpenAiJsonContext.Default.ChatCompletionChunk);
+                JsonSerializer.Serialize(_json, chat, OpenAiJson.Context.ChatCompletionChunk);
                 break;
             case CompletionResponse completion:
-                JsonSerializer.Serialize(_json, completion, OpenAiJsonContext.Default.CompletionResponse);
+                JsonSerializer.Serialize(_json, completion, OpenAiJson.Context.CompletionResponse);
                 break;
             default:
                 throw new ArgumentException($"Not an OpenAI chunk: {chunk.GetType().Name}", nameof(chunk));
@@ -35,7 +35,7 @@ internal sealed class SseWriter(PipeWriter pipe)
     {
         pipe.Write("data: "u8);
         _json.Reset(pipe);
-        JsonSerializer.Serialize(_json, error.ToEnvelope(), OpenAiJsonContext.Default.ErrorEnvelope);
+        JsonSerializer.Serialize(_json, error.ToEnvelope(), OpenAiJson.Context.ErrorEnvelope);
         _json.Flush();
         pipe.Write("\n\n"u8);
         return pipe.FlushAsync(cancellationToken);
