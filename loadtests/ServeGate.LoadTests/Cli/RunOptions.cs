@@ -65,6 +65,12 @@ internal sealed class RunOptions
         DefaultValueFactory = _ => 100,
     };
 
+    public Option<int> Warmup { get; } = new("--warmup")
+    {
+        Description = "Unmeasured requests sent one at a time before the run, to open a connection and warm the server.",
+        DefaultValueFactory = _ => 1,
+    };
+
     public Option<double> Duration { get; } = new("--duration")
     {
         Description = "Seconds after which no new request is sent (per level with --sweep); requests in flight finish.",
@@ -139,7 +145,7 @@ internal sealed class RunOptions
 
     public IEnumerable<Option> All =>
     [
-        Url, Model, Endpoint, Stream, ApiKey, Concurrency, Sweep, Rate, MaxConcurrency, RampUp, Requests, Duration, Timeout,
+        Url, Model, Endpoint, Stream, ApiKey, Concurrency, Sweep, Rate, MaxConcurrency, RampUp, Requests, Warmup, Duration, Timeout,
         PromptTokens, MaxTokens, SharedPrefixRatio, IgnoreEos, Seed, PromptsFile, SloTtftMs, SloTpotMs, CostUrl, Out, Progress,
     ];
 }

@@ -77,6 +77,8 @@ internal sealed record RunSettings
         CheckRange(problems, "--concurrency", concurrency, 1, MaxConcurrencyLimit);
         var requests = parse.GetValue(o.Requests);
         CheckRange(problems, "--requests", requests, 1, int.MaxValue);
+        var warmup = parse.GetValue(o.Warmup);
+        CheckRange(problems, "--warmup", warmup, 0, 1000);
         var duration = CheckSeconds(problems, "--duration", parse.GetValue(o.Duration), MaxDuration);
         var timeout = CheckSeconds(problems, "--timeout", parse.GetValue(o.Timeout), MaxDuration);
 
@@ -182,6 +184,7 @@ internal sealed record RunSettings
             MaxConcurrency = maxConcurrency,
             RampUp = ramp,
             Requests = requests,
+            Warmup = warmup,
             Duration = duration,
             Seed = seed,
         };
@@ -209,6 +212,7 @@ internal sealed record RunSettings
                 MaxConcurrency = maxConcurrency,
                 RampUpS = rampUp,
                 Requests = requests,
+                Warmup = warmup,
                 DurationS = duration.TotalSeconds,
                 TimeoutS = timeout.TotalSeconds,
                 PromptTokens = promptTokens.Text,

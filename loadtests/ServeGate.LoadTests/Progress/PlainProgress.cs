@@ -12,6 +12,7 @@ internal static class PlainProgress
     {
         var start = time.GetTimestamp();
         var rate = new RollingRate(TimeSpan.FromSeconds(10));
+        rate.Add(0, counters.Tokens);
         while (!run.IsCompleted)
         {
             await ProgressView.WaitAsync(run, Interval, time).ConfigureAwait(false);

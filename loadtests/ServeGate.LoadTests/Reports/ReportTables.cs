@@ -20,7 +20,7 @@ internal static class ReportTables
             Row("Prompt / output tokens", Format.Invariant($"{result.PromptTokens} / {result.OutputTokens}")),
             Row("Goodput", Goodput(result.Goodput)),
             Row("Cached-token ratio", result.CachedTokenRatio is { } ratio
-                ? Format.Invariant($"{Format.Percent(ratio)} ({result.CachedTokens} of {result.UsageReportedRequests} requests' prompt tokens)")
+                ? Format.Invariant($"{Format.Percent(ratio)} ({result.CachedTokens} prompt tokens served from cache)")
                 : "- (the server reported no usage)"),
             Row("Token counts from server usage", Format.Invariant($"{result.UsageReportedRequests} of {result.SuccessfulRequests} requests")),
         };
@@ -99,6 +99,7 @@ internal static class ReportTables
         }
 
         rows.Add(Row("Requests (bound)", Format.Integer(config.Requests)));
+        rows.Add(Row("Warm-up requests", Format.Integer(config.Warmup)));
         rows.Add(Row("Duration (bound, s)", Format.Number(config.DurationS)));
         rows.Add(Row("Timeout (s)", Format.Number(config.TimeoutS)));
         rows.Add(Row("Prompt tokens", config.PromptsFile is { } file ? "from " + file : config.PromptTokens));

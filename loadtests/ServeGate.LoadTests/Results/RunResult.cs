@@ -141,6 +141,8 @@ internal sealed class RunConfig
 
     public int Requests { get; set; }
 
+    public int Warmup { get; set; }
+
     public double DurationS { get; set; }
 
     public double TimeoutS { get; set; }

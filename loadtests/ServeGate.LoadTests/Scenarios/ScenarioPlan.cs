@@ -42,6 +42,12 @@ internal sealed record ScenarioPlan
     /// <summary>No request is sent after this time (per step in a sweep); requests in flight then still finish.</summary>
     public TimeSpan Duration { get; init; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>
+    /// Requests sent one at a time before the measured run and not counted: they open a connection and warm the
+    /// server and this process (JIT), which would otherwise inflate the first request's latencies.
+    /// </summary>
+    public int Warmup { get; init; }
+
     /// <summary>Seeds the Poisson arrival times (the workload has its own copy).</summary>
     public long Seed { get; init; }
 }

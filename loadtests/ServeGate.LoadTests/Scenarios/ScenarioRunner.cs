@@ -12,8 +12,24 @@ namespace ServeGate.LoadTests.Scenarios;
 /// </summary>
 internal sealed class ScenarioRunner(OpenAiClient client, IWorkload workload, TimeProvider time, LiveCounters counters)
 {
+    /// <summary>Workload indices of warm-up requests start here, far from the measured ones, so they share no prompt.</summary>
+    internal const long WarmupIndexBase = 1L << 40;
+
     public async Task<RunOutcome> RunAsync(ScenarioPlan plan, CancellationToken cancellationToken)
     {
+        counters.Step = "warm-up";
+        for (var i = 0; i < plan.Warmup && !cancellationToken.IsCancellationRequested; i++)
+        {
+            try
+            {
+                await client.SendAsync(workload.Get(WarmupIndexBase + i), 1, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                break;
+            }
+        }
+
         var startedAt = time.GetUtcNow();
         var start = time.GetTimestamp();
         var steps = new List<StepOutcome>();
