@@ -40,7 +40,7 @@ public sealed class AbortTests
         }
 
         Assert.Contains("Aborted", await File.ReadAllTextAsync(dir.File("result.md")), StringComparison.Ordinal);
-        Assert.Contains("Aborting", run.Error, StringComparison.Ordinal);
+        Assert.Contains("Aborted", run.Error, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -43,7 +43,7 @@ public sealed class ReportTests
 
         var html = await File.ReadAllTextAsync(dir.File("report.html"));
         Assert.StartsWith("<!DOCTYPE html>", html, StringComparison.Ordinal);
-        Assert.Equal(7, html.Split("<svg").Length - 1);
+        Assert.Equal(8, html.Split("<svg").Length - 1);
         Assert.Contains("Latency vs concurrency", html, StringComparison.Ordinal);
         Assert.Contains("Throughput vs concurrency", html, StringComparison.Ordinal);
         Assert.Contains("TTFT distribution", html, StringComparison.Ordinal);

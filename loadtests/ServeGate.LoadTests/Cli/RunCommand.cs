@@ -31,13 +31,15 @@ internal static class RunCommand
             $"servegate-loadtest: {settings.Config.Scenario} run against {settings.Client.RequestUri} (model {settings.Client.Model})")
             .ConfigureAwait(false);
 
-        RunOutcome outcome;
-        using (cancellationToken.Register(() => cli.Error.WriteLine("Aborting: requests in flight are dropped; writing the partial results.")))
+        var run = runner.RunAsync(settings.Plan, cancellationToken);
+        await ProgressView.ShowAsync(Resolve(settings.Progress, cli.InteractiveConsole), counters, run, cli.Output, cli.Time)
+            .ConfigureAwait(false);
+        var outcome = await run.ConfigureAwait(false);
+
+        // Said once the progress display is done with the terminal; an abort drops requests at once, so this is prompt.
+        if (outcome.Aborted)
         {
-            var run = runner.RunAsync(settings.Plan, cancellationToken);
-            await ProgressView.ShowAsync(Resolve(settings.Progress, cli.InteractiveConsole), counters, run, cli.Output, cli.Time)
-                .ConfigureAwait(false);
-            outcome = await run.ConfigureAwait(false);
+            await cli.Error.WriteLineAsync("Aborted: requests in flight were dropped; writing the partial results.").ConfigureAwait(false);
         }
 
         var result = ResultBuilder.Build(outcome, settings.Config.Scenario, settings.Config, settings.Slo);

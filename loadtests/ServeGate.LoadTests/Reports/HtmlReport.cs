@@ -35,11 +35,10 @@ internal static class HtmlReport
             PercentileChart("End-to-end latency", xTitle, categories, steps.Select(s => s.E2eMs)));
 
         html.Heading("Throughput vs " + xTitle).Charts(
-            SvgChart.Line("Tokens per second", xTitle, "tokens/s", categories,
-            [
-                new ChartSeries("output", [.. steps.Select(s => (double?)s.OutputTokensPerSecond)]),
-                new ChartSeries("total", [.. steps.Select(s => (double?)s.TotalTokensPerSecond)]),
-            ]),
+            SvgChart.Line("Output tokens per second", xTitle, "tokens/s", categories,
+                [new ChartSeries("output", [.. steps.Select(s => (double?)s.OutputTokensPerSecond)])]),
+            SvgChart.Line("Total (prompt + output) tokens per second", xTitle, "tokens/s", categories,
+                [new ChartSeries("total", [.. steps.Select(s => (double?)s.TotalTokensPerSecond)])]),
             SvgChart.Line("Requests per second", xTitle, "requests/s", categories,
             [
                 new ChartSeries("completed", [.. steps.Select(s => (double?)s.RequestsPerSecond)]),
