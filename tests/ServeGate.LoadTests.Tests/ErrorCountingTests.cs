@@ -77,6 +77,37 @@ public sealed class ErrorCountingTests
     }
 
     [Fact]
+    public async Task Run_ErrorEventInStream_CountsStreamErrors()
+    {
+        await using var server = await FakeOpenAiServer.StartAsync(new FakeServerBehavior
+        {
+            TokenInterval = TimeSpan.FromMilliseconds(1),
+            ErrorEventAfterTokens = 1,
+        });
+        using var dir = new TempDir();
+
+        var (_, result) = await LoadTester.RunLoadTestAsync(server, dir.Path, ["--requests", "2", "--max-tokens", "5", "--warmup", "0"]);
+
+        Assert.Equal(2, result.GetProperty("errors_by_type").GetProperty("stream_error").GetInt32());
+        Assert.Contains("fake failure in the stream", result.GetProperty("error_samples")[0].GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Run_JsonInsteadOfStream_CountsInvalidResponses()
+    {
+        await using var server = await FakeOpenAiServer.StartAsync(new FakeServerBehavior
+        {
+            TokenInterval = TimeSpan.FromMilliseconds(1),
+            IgnoreStream = true,
+        });
+        using var dir = new TempDir();
+
+        var (_, result) = await LoadTester.RunLoadTestAsync(server, dir.Path, ["--requests", "2", "--max-tokens", "3", "--warmup", "0"]);
+
+        Assert.Equal(2, result.GetProperty("errors_by_type").GetProperty("invalid_response").GetInt32());
+    }
+
+    [Fact]
     public async Task Run_NothingListening_CountsNetworkErrors()
     {
         // A port that was free a moment ago: loopback only, refused at once.

@@ -112,18 +112,22 @@ internal sealed class OpenAiClient
     {
         using var reader = new StreamReader(stream, Encoding.UTF8, detectEncodingFromByteOrderMarks: false, bufferSize: 4096);
         var done = false;
+        var events = 0;
         while (!done && await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } line)
         {
+            // The arrival time is taken before parsing, so JSON work does not count as server latency.
+            var arrived = _time.GetTimestamp();
             switch (SseLine.Parse(line, out var data))
             {
                 case SseLineKind.Data:
+                    events++;
                     var chunk = JsonSerializer.Deserialize(data, WireJsonContext.Default.CompletionPayload);
                     if (chunk?.Error is { } error)
                     {
-                        return measurement.Fail(ErrorTypes.StreamError, Truncate(error.GetRawText()), _time.GetTimestamp());
+                        return measurement.Fail(ErrorTypes.StreamError, Truncate(error.GetRawText()), arrived);
                     }
 
-                    measurement.OnChunk(chunk, _time.GetTimestamp());
+                    measurement.OnChunk(chunk, arrived);
                     break;
                 case SseLineKind.Done:
                     done = true;
@@ -134,6 +138,11 @@ internal sealed class OpenAiClient
         }
 
         var end = _time.GetTimestamp();
+        if (!done && events == 0)
+        {
+            return measurement.Fail(ErrorTypes.InvalidResponse, "the response is not a server-sent event stream", end);
+        }
+
         if (!done && !measurement.Finished)
         {
             return measurement.Fail(ErrorTypes.Disconnect, "the stream ended before [DONE] or a finish_reason", end);

@@ -41,6 +41,12 @@ internal sealed record FakeServerBehavior
     /// <summary>What GET /economics answers (the cost URL); null: 404.</summary>
     public string? CostJson { get; init; }
 
+    /// <summary>Send an error object as an event (as llama-server does mid-stream) after this many content chunks.</summary>
+    public int? ErrorEventAfterTokens { get; init; }
+
+    /// <summary>Answer streaming requests with a whole JSON response, as a server that ignores "stream" would.</summary>
+    public bool IgnoreStream { get; init; }
+
     /// <summary>Abort the connection after this many content chunks.</summary>
     public int? DisconnectAfterTokens { get; init; }
 }
@@ -119,7 +125,7 @@ internal sealed class FakeOpenAiServer : IAsyncDisposable
         }
 
         var tokens = _behavior.Tokens ?? body.GetProperty("max_tokens").GetInt32();
-        var stream = body.TryGetProperty("stream", out var s) && s.GetBoolean();
+        var stream = body.TryGetProperty("stream", out var s) && s.GetBoolean() && !_behavior.IgnoreStream;
         var includeUsage = _behavior.ReportUsage && body.TryGetProperty("stream_options", out var options) &&
             options.TryGetProperty("include_usage", out var include) && include.GetBoolean();
         var usage = Invariant($"{{\"prompt_tokens\":{_behavior.PromptTokens},\"completion_tokens\":{tokens},\"total_tokens\":{_behavior.PromptTokens + tokens},\"prompt_tokens_details\":{{\"cached_tokens\":{_behavior.CachedTokens}}}}}");
@@ -158,6 +164,12 @@ internal sealed class FakeOpenAiServer : IAsyncDisposable
             if (_behavior.DisconnectAfterTokens == i + 1)
             {
                 context.Abort();
+                return;
+            }
+
+            if (_behavior.ErrorEventAfterTokens == i + 1)
+            {
+                await WriteEventAsync(context, "{\"error\":{\"code\":500,\"message\":\"fake failure in the stream\",\"type\":\"server_error\"}}");
                 return;
             }
         }
