@@ -31,13 +31,14 @@ internal sealed class ScenarioRunner(OpenAiClient client, IWorkload workload, Ti
         }
 
         var startedAt = time.GetUtcNow();
-        var start = time.GetTimestamp();
-        var steps = new List<StepOutcome>();
-        var cancelled = 0;
+        counters.Total = plan.Kind == ScenarioKind.Sweep ? plan.Requests * plan.SweepLevels.Count : plan.Requests;
+        RunOutcome Outcome(IReadOnlyList<StepOutcome> steps, double durationS, int cancelled) =>
+            new(startedAt, cancellationToken.IsCancellationRequested, steps, durationS, cancelled);
+
         switch (plan.Kind)
         {
             case ScenarioKind.Sweep:
-                counters.Total = plan.Requests * plan.SweepLevels.Count;
+                var steps = new List<StepOutcome>();
                 for (var k = 0; k < plan.SweepLevels.Count && !cancellationToken.IsCancellationRequested; k++)
                 {
                     // Each step has its own requests, so no step finds its prompts already cached by an earlier one.
@@ -46,39 +47,27 @@ internal sealed class ScenarioRunner(OpenAiClient client, IWorkload workload, Ti
                         Label(level), level, plan with { RampUp = TimeSpan.Zero }, (long)k * plan.Requests, cancellationToken).ConfigureAwait(false));
                 }
 
-                return new RunOutcome(
-                    startedAt, cancellationToken.IsCancellationRequested, steps, steps.Sum(s => s.DurationS), steps.Sum(s => s.Cancelled));
+                return Outcome(steps, steps.Sum(s => s.DurationS), steps.Sum(s => s.Cancelled));
             case ScenarioKind.Poisson:
-                counters.Total = plan.Requests;
-                steps.Add(await OpenLoopAsync(plan, cancellationToken).ConfigureAwait(false));
-                cancelled = steps[0].Cancelled;
-                break;
+                var open = await OpenLoopAsync(plan, cancellationToken).ConfigureAwait(false);
+                return Outcome([open], open.DurationS, open.Cancelled);
             case ScenarioKind.Ramp:
-                counters.Total = plan.Requests;
                 var ramp = await ClosedLoopAsync("ramp", plan.Concurrency, plan, 0, cancellationToken).ConfigureAwait(false);
-                steps.AddRange(SplitByConcurrency(ramp));
-                cancelled = ramp.Cancelled;
-                break;
+                return Outcome([.. SplitByConcurrency(ramp)], ramp.DurationS, ramp.Cancelled);
             default:
-                counters.Total = plan.Requests;
-                steps.Add(await ClosedLoopAsync(
-                    Label(plan.Concurrency), plan.Concurrency, plan with { RampUp = TimeSpan.Zero }, 0, cancellationToken).ConfigureAwait(false));
-                cancelled = steps[0].Cancelled;
-                break;
+                var closed = await ClosedLoopAsync(
+                    Label(plan.Concurrency), plan.Concurrency, plan with { RampUp = TimeSpan.Zero }, 0, cancellationToken).ConfigureAwait(false);
+                return Outcome([closed], closed.DurationS, closed.Cancelled);
         }
-
-        return new RunOutcome(
-            startedAt, cancellationToken.IsCancellationRequested, steps, time.GetElapsedTime(start).TotalSeconds, cancelled);
     }
 
     private async Task<StepOutcome> ClosedLoopAsync(
         string label, int concurrency, ScenarioPlan plan, long indexOffset, CancellationToken cancellationToken)
     {
         counters.Step = label;
-        var records = new List<RequestRecord>(Math.Min(plan.Requests, 100_000));
+        var recorder = new StepRecorder(client, counters);
         var next = -1L;
         var started = 0;
-        var cancelled = 0;
         using var durationLimit = new CancellationTokenSource(plan.Duration, time);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, durationLimit.Token);
         var start = time.GetTimestamp();
@@ -101,24 +90,10 @@ internal sealed class ScenarioRunner(OpenAiClient client, IWorkload workload, Ti
                     return;
                 }
 
-                var spec = workload.Get(indexOffset + i);
-                counters.OnSent();
-                try
+                // Requests in flight are bounded by --timeout, not by --duration: they finish and are measured.
+                var level = plan.RampUp > TimeSpan.Zero ? Volatile.Read(ref started) : concurrency;
+                if (!await recorder.SendAsync(workload.Get(indexOffset + i), level, cancellationToken).ConfigureAwait(false))
                 {
-                    // Requests in flight are bounded by --timeout, not by --duration: they finish and are measured.
-                    var record = await client.SendAsync(
-                        spec, plan.RampUp > TimeSpan.Zero ? Volatile.Read(ref started) : concurrency, cancellationToken).ConfigureAwait(false);
-                    lock (records)
-                    {
-                        records.Add(record);
-                    }
-
-                    counters.OnFinished(!record.Succeeded);
-                }
-                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-                {
-                    counters.OnCancelled();
-                    Interlocked.Increment(ref cancelled);
                     return;
                 }
             }
@@ -132,7 +107,7 @@ internal sealed class ScenarioRunner(OpenAiClient client, IWorkload workload, Ti
         }
 
         await Task.WhenAll(workers).ConfigureAwait(false);
-        return new StepOutcome(label, concurrency, null, records, time.GetElapsedTime(start).TotalSeconds, cancelled);
+        return recorder.Outcome(label, concurrency, null, time.GetElapsedTime(start).TotalSeconds);
     }
 
     private async Task<StepOutcome> OpenLoopAsync(ScenarioPlan plan, CancellationToken cancellationToken)
@@ -140,9 +115,8 @@ internal sealed class ScenarioRunner(OpenAiClient client, IWorkload workload, Ti
         var label = string.Create(CultureInfo.InvariantCulture, $"rate={plan.Rate:0.###}");
         counters.Step = label;
         var offsets = PoissonSchedule.ArrivalOffsets(plan.Rate, plan.Requests, plan.Seed);
-        var records = new List<RequestRecord>(Math.Min(plan.Requests, 100_000));
+        var recorder = new StepRecorder(client, counters);
         var inFlight = 0;
-        var cancelled = 0;
         using var gate = plan.MaxConcurrency is { } max ? new SemaphoreSlim(max, max) : null;
         using var durationLimit = new CancellationTokenSource(plan.Duration, time);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, durationLimit.Token);
@@ -151,21 +125,9 @@ internal sealed class ScenarioRunner(OpenAiClient client, IWorkload workload, Ti
         async Task SendOneAsync(long index)
         {
             var level = Interlocked.Increment(ref inFlight);
-            counters.OnSent();
             try
             {
-                var record = await client.SendAsync(workload.Get(index), level, cancellationToken).ConfigureAwait(false);
-                lock (records)
-                {
-                    records.Add(record);
-                }
-
-                counters.OnFinished(!record.Succeeded);
-            }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-            {
-                counters.OnCancelled();
-                Interlocked.Increment(ref cancelled);
+                await recorder.SendAsync(workload.Get(index), level, cancellationToken).ConfigureAwait(false);
             }
             finally
             {
@@ -198,7 +160,7 @@ internal sealed class ScenarioRunner(OpenAiClient client, IWorkload workload, Ti
         }
 
         await Task.WhenAll(sends).ConfigureAwait(false);
-        return new StepOutcome(label, null, plan.Rate, records, time.GetElapsedTime(start).TotalSeconds, cancelled);
+        return recorder.Outcome(label, null, plan.Rate, time.GetElapsedTime(start).TotalSeconds);
     }
 
     /// <summary>A ramp's requests grouped by the number of clients running when each was sent, one step per level.</summary>
@@ -213,4 +175,38 @@ internal sealed class ScenarioRunner(OpenAiClient client, IWorkload workload, Ti
     }
 
     private static string Label(int concurrency) => string.Create(CultureInfo.InvariantCulture, $"c={concurrency}");
+
+    /// <summary>Sends the requests of one step, from any number of tasks, and keeps what they measured.</summary>
+    private sealed class StepRecorder(OpenAiClient client, LiveCounters counters)
+    {
+        private readonly List<RequestRecord> _records = [];
+        private int _cancelled;
+
+        /// <summary>Sends and records one request; false when the run was aborted and the request dropped.</summary>
+        public async Task<bool> SendAsync(RequestSpec spec, int concurrency, CancellationToken abort)
+        {
+            counters.OnSent();
+            try
+            {
+                var record = await client.SendAsync(spec, concurrency, abort).ConfigureAwait(false);
+                lock (_records)
+                {
+                    _records.Add(record);
+                }
+
+                counters.OnFinished(!record.Succeeded);
+                return true;
+            }
+            catch (OperationCanceledException) when (abort.IsCancellationRequested)
+            {
+                counters.OnCancelled();
+                Interlocked.Increment(ref _cancelled);
+                return false;
+            }
+        }
+
+        /// <summary>The step's outcome; call once every send has completed.</summary>
+        public StepOutcome Outcome(string label, int? concurrency, double? rate, double durationS) =>
+            new(label, concurrency, rate, _records, durationS, _cancelled);
+    }
 }
