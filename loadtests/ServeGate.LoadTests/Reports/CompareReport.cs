@@ -88,7 +88,7 @@ internal static class CompareReport
         {
             text.Append("- **").Append(Format.Cell(run.Name)).Append("**: `").Append(run.Path).Append("`, ")
                 .Append(Format.Cell(run.Result.Config.Model)).Append(" at ").Append(Format.Cell(run.Result.Config.Url))
-                .Append(", ").Append(Format.Cell(MarkdownReport.Headline(run.Result)))
+                .Append(". ").Append(Format.Cell(MarkdownReport.Headline(run.Result)))
                 .AppendLine(run.Result.Aborted ? " **Aborted.**" : "");
         }
 
@@ -110,7 +110,7 @@ internal static class CompareReport
         foreach (var run in runs)
         {
             html.Append("<li><b>").Append(Html.Encode(run.Name)).Append("</b>: ").Append(Html.Encode(run.Path)).Append(", ")
-                .Append(Html.Encode(run.Result.Config.Model + " at " + run.Result.Config.Url + ", " + MarkdownReport.Headline(run.Result)))
+                .Append(Html.Encode(run.Result.Config.Model + " at " + run.Result.Config.Url + ". " + MarkdownReport.Headline(run.Result)))
                 .Append(run.Result.Aborted ? " <b>Aborted.</b>" : "").Append("</li>\n");
         }
 
