@@ -57,7 +57,7 @@ public static class LlamaModelGenerator
         var vocabSize = tokenizer[GgufKeys.TokenizerTokens].Count;
         var metadata = CreateMetadata(spec, seed, tokenizer, vocabSize);
 
-        var writer = new GgufWriter(output, metadata, leaveOpen: true);
+        await using var writer = new GgufWriter(output, metadata, leaveOpen: true);
         foreach (var tensor in PlanTensors(spec, vocabSize))
         {
             writer.AddTensor(tensor.Name, tensor.Type, tensor.Dimensions);

@@ -49,6 +49,19 @@ public sealed class LlamaModelGeneratorTests
     }
 
     [Fact]
+    public async Task WriteAsync_InstructVariant_SharesTheBaseModelsWeights()
+    {
+        // The instruct twin stands for a post-trained copy of the same pretrained checkpoint.
+        var spec = TestVocab.SmallSpec();
+
+        using var baseModel = await GenerateAsync(spec);
+        using var instruct = await GenerateAsync(spec with { Variant = ModelVariant.Instruct });
+
+        Assert.All(baseModel.Tensors, t => Assert.Equal(baseModel.ReadTensorData(t), instruct.ReadTensorData(instruct.GetTensor(t.Name))));
+        Assert.NotEqual(baseModel.Metadata.GetString(GgufKeys.ServeGateFingerprint), instruct.Metadata.GetString(GgufKeys.ServeGateFingerprint));
+    }
+
+    [Fact]
     public async Task WriteAsync_Spec_WritesLlamaHyperparametersWithTheTypesLlamaCppRequires()
     {
         var spec = TestVocab.SmallSpec() with { RopeFreqBase = 100_000f, RmsNormEpsilon = 1e-6f };
