@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
 using ServeGate.Models.Gguf;
@@ -329,7 +330,7 @@ public static class LlamaModelGenerator
     private static void FillOnes(Span<byte> destination)
     {
         // Norm weights of 1.0 leave RMS-normalised activations at unit scale: logits stay finite at any depth.
-        System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(destination).Fill(1.0f);
+        MemoryMarshal.Cast<byte, float>(destination).Fill(1.0f);
     }
 
     internal sealed record TensorPlan(string Name, GgmlType Type, long[] Dimensions);
