@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
 using ServeGate.Models.Gguf;
@@ -57,7 +58,7 @@ public static class LlamaModelGenerator
         var vocabSize = tokenizer[GgufKeys.TokenizerTokens].Count;
         var metadata = CreateMetadata(spec, seed, tokenizer, vocabSize);
 
-        var writer = new GgufWriter(output, metadata, leaveOpen: true);
+        await using var writer = new GgufWriter(output, metadata, leaveOpen: true);
         foreach (var tensor in PlanTensors(spec, vocabSize))
         {
             writer.AddTensor(tensor.Name, tensor.Type, tensor.Dimensions);
@@ -329,7 +330,7 @@ public static class LlamaModelGenerator
     private static void FillOnes(Span<byte> destination)
     {
         // Norm weights of 1.0 leave RMS-normalised activations at unit scale: logits stay finite at any depth.
-        System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(destination).Fill(1.0f);
+        MemoryMarshal.Cast<byte, float>(destination).Fill(1.0f);
     }
 
     internal sealed record TensorPlan(string Name, GgmlType Type, long[] Dimensions);

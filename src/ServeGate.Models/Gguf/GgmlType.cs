@@ -4,7 +4,7 @@ namespace ServeGate.Models.Gguf;
 /// A tensor's element type (<c>enum ggml_type</c> in llama.cpp's <c>ggml/include/ggml.h</c>, pinned
 /// version 3.22.1 / v0.5.0); the numbers are the on-disk values. Gaps are types ggml removed.
 /// </summary>
-#pragma warning disable CA1707 // Names mirror ggml's canonical type names (Q4_K, IQ2_XXS), which users search for.
+/// <remarks>Names keep ggml's spelling (Q4_K, IQ2_XXS): it is what users and llama.cpp's logs use.</remarks>
 public enum GgmlType
 {
     F32 = 0,
@@ -43,7 +43,6 @@ public enum GgmlType
     Q1_0 = 41,
     Q2_0 = 42,
 }
-#pragma warning restore CA1707
 
 /// <summary>Block layout of each <see cref="GgmlType"/>, needed to size tensor data.</summary>
 public static class GgmlTypeExtensions

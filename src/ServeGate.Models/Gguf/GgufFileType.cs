@@ -5,10 +5,9 @@ namespace ServeGate.Models.Gguf;
 /// numbers, so a binding can pass it straight to <c>llama_model_quantize</c>. Written to <c>general.file_type</c>.
 /// </summary>
 /// <remarks>
-/// Only the types ServeGate generates or asks llama.cpp to quantize to are listed. "Mostly": 1-D tensors (norms)
-/// stay F32 in every type, as llama.cpp's quantizer keeps them.
+/// Names keep llama.cpp's quantization spelling (Q4_K_M). Only the types ServeGate generates or asks llama.cpp to
+/// quantize to are listed. "Mostly": 1-D tensors (norms) stay F32 in every type, as llama.cpp's quantizer keeps them.
 /// </remarks>
-#pragma warning disable CA1707 // Names mirror llama.cpp's quantization names (Q4_K_M), which users search for.
 public enum GgufFileType
 {
     /// <summary><c>LLAMA_FTYPE_ALL_F32</c>.</summary>
@@ -34,7 +33,6 @@ public enum GgufFileType
     /// <summary><c>LLAMA_FTYPE_MOSTLY_BF16</c>: produced by quantization from F16, since .NET has no BF16 type to generate with.</summary>
     BF16 = 32,
 }
-#pragma warning restore CA1707
 
 public static class GgufFileTypeExtensions
 {

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Collections.Immutable;
+using System.Diagnostics.CodeAnalysis;
 using System.Text;
 
 namespace ServeGate.Models.Gguf;
@@ -161,7 +162,7 @@ public sealed class GgufReader : IDisposable
             ? tensor
             : throw new KeyNotFoundException($"GGUF file has no tensor '{name}'.");
 
-    public bool TryGetTensor(string name, [System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out GgufTensorInfo tensor) =>
+    public bool TryGetTensor(string name, [MaybeNullWhen(false)] out GgufTensorInfo tensor) =>
         _tensorsByName.TryGetValue(name, out tensor);
 
     /// <summary>Reads all of a tensor's bytes into <paramref name="destination"/>, which must be exactly that long.</summary>
