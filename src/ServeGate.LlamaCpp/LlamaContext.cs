@@ -26,6 +26,12 @@ public sealed record LlamaContextOptions
     /// then shares cells instead of duplicating them (see ../shared/DESIGN.md).
     /// </summary>
     public bool UnifiedKvCache { get; init; } = true;
+
+    /// <summary>
+    /// Flash attention: null lets llama.cpp decide. On the CPU it visits only a sequence's own KV cells, in order, so a
+    /// sequence's attention does not depend on where other sequences' cells lie in the shared cache.
+    /// </summary>
+    public bool? FlashAttention { get; init; }
 }
 
 /// <summary>
@@ -75,6 +81,7 @@ public sealed class LlamaContext : IDisposable
         p.NThreadsBatch = threads;
         p.KvUnified = options.UnifiedKvCache ? (byte)1 : (byte)0;
         p.NoPerf = 0;
+        p.FlashAttnType = options.FlashAttention switch { true => 1, false => 0, null => -1 };
         var handle = NativeMethods.llama_init_from_model(model.Handle, p);
         if (handle.IsInvalid)
         {

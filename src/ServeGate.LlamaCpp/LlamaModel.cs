@@ -13,6 +13,13 @@ public sealed record LlamaModelLoadOptions
 
     /// <summary>Load only the tokenizer (no weights): for tokenizer-only work and tests.</summary>
     public bool VocabOnly { get; init; }
+
+    /// <summary>
+    /// Let llama.cpp repack weights for its fastest CPU kernels (<c>use_extra_bufts</c>). Those kernels take a different
+    /// path for one row than for several, so a sequence's logits then depend slightly on the batch it is decoded in;
+    /// turn this off for batch-invariant output.
+    /// </summary>
+    public bool RepackWeights { get; init; } = true;
 }
 
 /// <summary>One chat message for <see cref="LlamaModel.ApplyChatTemplate"/>.</summary>
@@ -121,6 +128,7 @@ public sealed class LlamaModel : IDisposable
         var parameters = NativeMethods.llama_model_default_params();
         parameters.NGpuLayers = options.GpuLayers;
         parameters.VocabOnly = options.VocabOnly ? (byte)1 : (byte)0;
+        parameters.UseExtraBufts = options.RepackWeights ? (byte)1 : (byte)0;
         var handle = NativeMethods.llama_model_load_from_file(path, parameters);
         if (handle.IsInvalid)
         {

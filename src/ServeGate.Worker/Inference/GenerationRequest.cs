@@ -71,4 +71,7 @@ public sealed record GenerationResult
     public double ComputeSeconds { get; init; }
 
     public string? Error { get; init; }
+
+    /// <summary>The generated token ids, in order (the last one is never in the KV cache: it was not fed back).</summary>
+    public IReadOnlyList<LlamaToken> CompletionTokenIds { get; init; } = [];
 }

@@ -78,7 +78,11 @@ internal sealed class ModelLoaderService(
         try
         {
             var backend = backendOptions.Value;
-            var model = LlamaModel.Load(served.Path, new LlamaModelLoadOptions { GpuLayers = backend.GpuLayers });
+            var model = LlamaModel.Load(served.Path, new LlamaModelLoadOptions
+            {
+                GpuLayers = backend.GpuLayers,
+                RepackWeights = !options.Value.Worker.BatchInvariant,
+            });
             var schedulerOptions = options.Value.Worker;
             if (schedulerOptions.Threads == 0)
             {

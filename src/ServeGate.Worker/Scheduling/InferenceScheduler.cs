@@ -52,6 +52,7 @@ public sealed class InferenceScheduler : IAsyncDisposable
             MaxSequences = (uint)slotCount,
             Threads = options.Threads,
             UnifiedKvCache = true,
+            FlashAttention = options.BatchInvariant ? true : null,
         });
         _slots = Enumerable.Range(0, slotCount).Select(i => new Slot(new LlamaSeqId(i))).ToArray();
         _batch = new LlamaBatch(options.BatchSize);
@@ -121,13 +122,18 @@ public sealed class InferenceScheduler : IAsyncDisposable
         catch (Exception ex)
         {
             SchedulerLog.Crashed(_logger, ex);
-            foreach (var job in _active)
+            foreach (var job in _active.ToList())
             {
                 Finish(job, FinishReason.Error, "The model's scheduler stopped after an internal error.");
             }
         }
         finally
         {
+            foreach (var job in _active.ToList())
+            {
+                Finish(job, FinishReason.Error, "The model is shutting down.");
+            }
+
             while (_queue.Reader.TryRead(out var job))
             {
                 job.Handle.Complete(new GenerationResult { FinishReason = FinishReason.Error, Error = "The model is shutting down." });
@@ -165,13 +171,14 @@ public sealed class InferenceScheduler : IAsyncDisposable
     {
         var prompt = job.Request.Prompt;
         var (source, common) = FindLongestCachedPrefix(prompt);
-
-        // Reuse in place when the best source is idle; otherwise take the least recently used idle slot.
-        var slot = source is { Job: null } ? source : _slots.Where(s => s.Job is null).MinBy(s => s.KvTokens.Count == 0 ? long.MinValue : s.LastUsed)!;
         if (common < _options.MinPrefixReuseTokens)
         {
-            common = 0;
+            // Too short to be worth sharing (a BOS token, a common first word): leave every cached prefix where it is.
+            (source, common) = (null, 0);
         }
+
+        // Reuse in place when the best source is idle; otherwise take an empty slot, else the least recently used idle one.
+        var slot = source is { Job: null } ? source : _slots.Where(s => s.Job is null).MinBy(s => s.KvTokens.Count == 0 ? long.MinValue : s.LastUsed)!;
 
         if (source == slot && common > 0)
         {
@@ -311,10 +318,9 @@ public sealed class InferenceScheduler : IAsyncDisposable
         {
             job.StepTokens = 0;
             job.LogitsIndex = -1;
-            job.StepFirstPosition = job.Slot!.KvTokens.Count;
             if (job.IsGenerating)
             {
-                job.LogitsIndex = _batch.Add(job.PendingToken, job.Slot.KvTokens.Count, job.Slot.Id, wantLogits: true);
+                job.LogitsIndex = _batch.Add(job.PendingToken, job.Slot!.KvTokens.Count, job.Slot.Id, wantLogits: true);
                 job.StepTokens = 1;
                 generating++;
             }
@@ -379,6 +385,7 @@ public sealed class InferenceScheduler : IAsyncDisposable
         }
 
         job.Generated++;
+        job.Output.Add(token);
         _counters.CompletionTokens++;
         if (!job.Request.IgnoreEos && _model.IsEndOfGeneration(token))
         {
@@ -459,6 +466,7 @@ public sealed class InferenceScheduler : IAsyncDisposable
             DurationMs = (now - job.EnqueuedAt) * 1000.0 / _time.TimestampFrequency,
             ComputeSeconds = job.ComputeSeconds,
             Error = error,
+            CompletionTokenIds = job.Output,
         });
         job.Sampler?.Dispose();
         job.Sampler = null;
@@ -475,6 +483,9 @@ public sealed class InferenceScheduler : IAsyncDisposable
         _active.Remove(job);
         _counters.Completed++;
     }
+
+    /// <summary>Tokens held by each KV sequence and whether it runs a request (tests; read while the scheduler is idle).</summary>
+    internal IReadOnlyList<(int Tokens, bool Busy)> SnapshotSlots() => [.. _slots.Select(s => (s.KvTokens.Count, s.Job is not null))];
 
     private double ElapsedMs(long since) => _time.GetElapsedTime(since).TotalMilliseconds;
 
@@ -538,9 +549,9 @@ public sealed class InferenceScheduler : IAsyncDisposable
 
         public int Generated { get; set; }
 
-        public int StepTokens { get; set; }
+        public List<LlamaToken> Output { get; } = [];
 
-        public int StepFirstPosition { get; set; }
+        public int StepTokens { get; set; }
 
         public int LogitsIndex { get; set; } = -1;
 

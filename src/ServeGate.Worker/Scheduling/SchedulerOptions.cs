@@ -36,6 +36,14 @@ public sealed class SchedulerOptions
     /// <summary>Shorter common prefixes are recomputed rather than copied (a shared BOS token is no prefix worth reporting).</summary>
     public int MinPrefixReuseTokens { get; set; } = 8;
 
+    /// <summary>
+    /// Decode so that a sequence's output never depends on what is batched beside it: flash attention on (it visits
+    /// only the sequence's own cells) and, when loading models, no weight repacking (whose kernels differ between one
+    /// row and several). This narrows, but does not close, the float-order differences (llama.cpp's CPU attention
+    /// also changes kernels with the batch shape); it costs speed, see docs/benchmarks.md.
+    /// </summary>
+    public bool BatchInvariant { get; set; }
+
     /// <summary>Threads for llama.cpp; 0 = every core.</summary>
     public int Threads { get; set; }
 

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Builds the reference tools from the pinned llama.cpp source (the npm package node-llama-cpp@3.22.1 carries it as a
+# git bundle; see eng/fetch-llama.sh): llama-bench, llama-server and llama-batched-bench, for the benchmarks in
+# docs/benchmarks.md. Native CPU build, Release. Idempotent: does nothing when the binaries exist.
+#   loadtests/reference/build-llama-tools.sh   -> prints the bin folder
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+cache="${SERVEGATE_CACHE:-$HOME/.cache/servegate}"
+src="$cache/llama.cpp/3.22.1/src"
+build="$cache/llama.cpp/3.22.1/build"
+bin="$build/bin"
+if [ -x "$bin/llama-bench" ] && [ -x "$bin/llama-server" ] && [ -x "$bin/llama-batched-bench" ]; then
+  echo "$bin"; exit 0
+fi
+"$repo/eng/ensure-deps.sh" "cmake:cmake" "g++:g++"
+"$repo/eng/fetch-llama.sh" --source >&2
+cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=ON -DLLAMA_CURL=OFF \
+  -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=ON -DLLAMA_BUILD_SERVER=ON -DLLAMA_BUILD_TOOLS=ON >&2
+cmake --build "$build" -j"$(nproc)" --target llama-bench llama-server llama-batched-bench >&2
+echo "$bin"

@@ -1,0 +1,384 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging.Abstractions;
+using ServeGate.LlamaCpp;
+using ServeGate.LlamaCpp.Native;
+using ServeGate.Tests.Common;
+using ServeGate.Worker.Inference;
+using ServeGate.Worker.Scheduling;
+
+namespace ServeGate.Worker.Tests;
+
+/// <summary>One tiny model loaded once for the scheduler tests (each test makes its own scheduler and context).</summary>
+public sealed class TinyModelFixture : IAsyncLifetime
+{
+    public LlamaModel Base { get; private set; } = null!;
+
+    public LlamaModel Instruct { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        // Loaded as the worker loads them by default (weights repacked for the fastest kernels).
+        Base = LlamaModel.Load(await TestModels.GetAsync(TestModel.TinyBase));
+        Instruct = LlamaModel.Load(await TestModels.GetAsync(TestModel.TinyInstruct));
+    }
+
+    public Task DisposeAsync()
+    {
+        Base.Dispose();
+        Instruct.Dispose();
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>
+/// Continuous batching and KV-cache reuse against real llama.cpp: outputs do not depend on what runs beside them,
+/// cached_tokens is exact, cancelled sequences free their cells, the queue bound answers, long prompts do not starve
+/// running streams, and attributed compute adds up to the decode time.
+/// </summary>
+public sealed class SchedulerTests(TinyModelFixture models) : IClassFixture<TinyModelFixture>
+{
+    private const string System = "You are ServeGate's test assistant. Answer every question in one short sentence, "
+        + "politely, and never mention that you are a language model. Today is a good day to test prefix caching.";
+
+    private static readonly SamplingSettings Greedy = new() { Temperature = 0 };
+
+    private InferenceScheduler NewScheduler(Action<SchedulerOptions>? configure = null)
+    {
+        var options = new SchedulerOptions { Parallel = 8, ContextLength = 1024, MaxQueue = 16 };
+        configure?.Invoke(options);
+        return new InferenceScheduler(models.Base, options, NullLogger.Instance);
+    }
+
+    private GenerationRequest Request(string prompt, int maxTokens, SamplingSettings? sampling = null, bool ignoreEos = true) => new()
+    {
+        RequestId = Guid.NewGuid().ToString("N"),
+        Prompt = models.Base.Tokenize(prompt, addSpecial: true, parseSpecial: false),
+        MaxTokens = maxTokens,
+        Sampling = sampling ?? Greedy,
+        IgnoreEos = ignoreEos,
+    };
+
+    private static GenerationHandle Submit(InferenceScheduler scheduler, GenerationRequest request, CancellationToken cancellationToken = default)
+    {
+        Assert.True(scheduler.TrySubmit(request, cancellationToken, out var handle), "the queue refused the request");
+        return handle;
+    }
+
+    private static async Task<(string Text, GenerationResult Result)> CollectAsync(GenerationHandle handle)
+    {
+        var text = new System.Text.StringBuilder();
+        GenerationResult? result = null;
+        await foreach (var e in handle.Events.ReadAllAsync())
+        {
+            switch (e)
+            {
+                case TextDelta d:
+                    text.Append(d.Text);
+                    break;
+                case GenerationCompleted c:
+                    result = c.Result;
+                    break;
+            }
+        }
+
+        return (text.ToString(), result!);
+    }
+
+    private static int CommonPrefix(IReadOnlyList<LlamaToken> a, IReadOnlyList<LlamaToken> b)
+    {
+        var n = 0;
+        while (n < a.Count && n < b.Count && a[n] == b[n])
+        {
+            n++;
+        }
+
+        return n;
+    }
+
+    /// <summary>
+    /// Floating-point sums run in a different order when other sequences share a step (llama.cpp picks kernels by batch
+    /// shape), so logits move by tiny amounts. With random weights the logits are nearly flat, so that can flip a
+    /// near-tie; anything else would be a batching bug (a wrong position, a leaked sampler or KV cell). The test demands
+    /// identical tokens up to the first place where the two best candidates were within <see cref="NearTie"/> nats.
+    /// </summary>
+    private const float NearTie = 0.02f;
+
+    private static async Task<(GenerationResult Result, List<TokenLogprob> Logprobs)> CollectWithLogprobsAsync(GenerationHandle handle)
+    {
+        var logprobs = new List<TokenLogprob>();
+        GenerationResult? result = null;
+        await foreach (var e in handle.Events.ReadAllAsync())
+        {
+            if (e is TextDelta { Logprobs: { } l })
+            {
+                logprobs.AddRange(l);
+            }
+            else if (e is GenerationCompleted c)
+            {
+                result = c.Result;
+            }
+        }
+
+        return (result!, logprobs);
+    }
+
+    private static void AssertSameUpToNearTie(List<TokenLogprob> reference, IReadOnlyList<LlamaToken> expected, IReadOnlyList<LlamaToken> actual)
+    {
+        Assert.Equal(expected.Count, actual.Count);
+        var first = Enumerable.Range(0, expected.Count).FirstOrDefault(i => expected[i] != actual[i], -1);
+        if (first >= 0)
+        {
+            var top = reference[first].Top;
+            var gap = top[0].Logprob - top[1].Logprob;
+            Assert.True(gap < NearTie, $"token {first} differs although the best candidate led by {gap:F4} nats");
+        }
+    }
+
+    [Fact]
+    public async Task Greedy_AloneAndBatchedBesideSeven_SameTokensUpToNearTie()
+    {
+        await using var scheduler = NewScheduler();
+        var target = Request("The history of the printing press begins", 32) with { TopLogprobs = 2 };
+        var alone = await CollectWithLogprobsAsync(Submit(scheduler, target));
+
+        var others = Enumerable.Range(0, 7)
+            .Select(i => Request($"Neighbour {i}: " + string.Concat(Enumerable.Repeat("words and more words ", i * 7 + 1)), 8 + i * 9))
+            .ToList();
+        var neighbours = others.Take(3).Select(r => CollectAsync(Submit(scheduler, r))).ToList();
+        var batched = CollectWithLogprobsAsync(Submit(scheduler, target with { RequestId = "again" }));
+        neighbours.AddRange(others.Skip(3).Select(r => CollectAsync(Submit(scheduler, r))));
+        await Task.WhenAll(neighbours);
+
+        AssertSameUpToNearTie(alone.Logprobs, alone.Result.CompletionTokenIds, (await batched).Result.CompletionTokenIds);
+    }
+
+    [Fact]
+    public async Task Seeded_AloneAndBatched_SameSampleUpToNearTie()
+    {
+        await using var scheduler = NewScheduler();
+        var sampling = new SamplingSettings { Temperature = 0.9f, TopP = 0.9f, TopK = 40, Seed = 7 };
+        var target = Request("Sampling with a seed is repeatable", 24, sampling) with { TopLogprobs = 2 };
+        var alone = await CollectWithLogprobsAsync(Submit(scheduler, target));
+        var again = await CollectWithLogprobsAsync(Submit(scheduler, target with { RequestId = "again" }));
+
+        var neighbours = Enumerable.Range(0, 5)
+            .Select(i => CollectAsync(Submit(scheduler, Request($"Other prompt number {i} is different", 20, sampling with { Seed = (uint)i }))))
+            .ToList();
+        var batched = await CollectWithLogprobsAsync(Submit(scheduler, target with { RequestId = "batched" }));
+        await Task.WhenAll(neighbours);
+
+        // Alone twice: identical. Batched: the same random draws; only a near-tie in the distribution can tip one.
+        Assert.Equal(alone.Result.CompletionTokenIds, again.Result.CompletionTokenIds);
+        AssertSameUpToNearTie(alone.Logprobs, alone.Result.CompletionTokenIds, batched.Result.CompletionTokenIds);
+    }
+
+    [Fact]
+    public async Task CachedTokens_IdenticalPrompt_AllButLastToken()
+    {
+        await using var scheduler = NewScheduler();
+        var request = Request(System + " Question: what is a cache?", 4);
+
+        var first = await CollectAsync(Submit(scheduler, request));
+        var second = await CollectAsync(Submit(scheduler, request with { RequestId = "2" }));
+
+        Assert.Equal(0, first.Result.CachedTokens);
+        Assert.Equal(request.Prompt.Length - 1, second.Result.CachedTokens);
+        Assert.Equal(first.Result.CompletionTokenIds, second.Result.CompletionTokenIds);
+    }
+
+    [Fact]
+    public async Task CachedTokens_SharedSystemPrompt_ExactlyTheCommonPrefix()
+    {
+        await using var scheduler = NewScheduler();
+        var a = Request(System + " Question: what is a cache?", 4);
+        var b = Request(System + " Question: why batch requests?", 4);
+
+        await CollectAsync(Submit(scheduler, a));
+        var second = await CollectAsync(Submit(scheduler, b));
+
+        var expected = CommonPrefix(a.Prompt, b.Prompt);
+        Assert.True(expected > 20);
+        Assert.Equal(expected, second.Result.CachedTokens);
+    }
+
+    [Fact]
+    public async Task CachedTokens_ConcurrentSharedPrefix_CopiedAcrossSequences()
+    {
+        await using var scheduler = NewScheduler(o => o.Parallel = 4);
+        var warm = Request(System + " Warm-up question.", 2);
+        await CollectAsync(Submit(scheduler, warm));
+
+        // Four requests at once, each on its own sequence, all reuse the one cached system prompt.
+        var requests = Enumerable.Range(0, 4).Select(i => Request(System + $" Question {i}: tell me something.", 4)).ToList();
+        var results = await Task.WhenAll(requests.Select(r => CollectAsync(Submit(scheduler, r))));
+
+        for (var i = 0; i < 4; i++)
+        {
+            var expected = CommonPrefix(warm.Prompt, requests[i].Prompt);
+            Assert.True(results[i].Result.CachedTokens >= expected, $"request {i}: cached {results[i].Result.CachedTokens}, shared prefix {expected}");
+            Assert.True(results[i].Result.CachedTokens >= 30);
+        }
+    }
+
+    [Fact]
+    public async Task CachedTokens_ChatContinuation_ReusesPreviousTurnAndReply()
+    {
+        await using var scheduler = new InferenceScheduler(models.Instruct, new SchedulerOptions { Parallel = 2, ContextLength = 1024 }, NullLogger.Instance);
+        ChatTurn[] turn1 = [new("system", System), new("user", "Hello there")];
+        var prompt1 = models.Instruct.Tokenize(models.Instruct.ApplyChatTemplate(turn1, addAssistant: true), addSpecial: true, parseSpecial: true);
+        var first = await CollectAsync(Submit(scheduler, new GenerationRequest { RequestId = "t1", Prompt = prompt1, MaxTokens = 12, Sampling = Greedy, IgnoreEos = true }));
+
+        ChatTurn[] turn2 = [.. turn1, new("assistant", first.Text), new("user", "And again?")];
+        var prompt2 = models.Instruct.Tokenize(models.Instruct.ApplyChatTemplate(turn2, addAssistant: true), addSpecial: true, parseSpecial: true);
+        var second = await CollectAsync(Submit(scheduler, new GenerationRequest { RequestId = "t2", Prompt = prompt2, MaxTokens = 4, Sampling = Greedy, IgnoreEos = true }));
+
+        // The cache holds turn 1's prompt and every generated token but the last (never fed back).
+        var cached = prompt1.Concat(first.Result.CompletionTokenIds.Take(first.Result.CompletionTokenIds.Count - 1)).ToList();
+        var expected = Math.Min(CommonPrefix(cached, prompt2), prompt2.Length - 1);
+        Assert.True(expected >= prompt1.Length - 1, $"expected reuse {expected} of a {prompt1.Length}-token first turn");
+        Assert.Equal(expected, second.Result.CachedTokens);
+    }
+
+    [Fact]
+    public async Task CachedTokens_PrefixEvictedUnderMemoryPressure_Zero()
+    {
+        // 256 KV cells (llama.cpp's minimum step): two ~100-token sequences fit, a third forces the least recently
+        // used idle one out.
+        await using var scheduler = NewScheduler(o =>
+        {
+            o.Parallel = 1;
+            o.CacheSlots = 3;
+            o.KvCacheTokens = 256;
+            o.ContextLength = 256;
+        });
+        Assert.Equal(256, scheduler.KvCacheCells);
+        string Long(string topic) => topic + ": " + string.Concat(Enumerable.Repeat($"{topic} is a word about {topic}. ", 11));
+        var a = Request(Long("alpha"), 8);
+        Assert.InRange(a.Prompt.Length, 80, 120);
+
+        await CollectAsync(Submit(scheduler, a));
+        await CollectAsync(Submit(scheduler, Request(Long("bravo"), 8)));
+        await CollectAsync(Submit(scheduler, Request(Long("charlie"), 8)));
+        var again = await CollectAsync(Submit(scheduler, a with { RequestId = "again" }));
+
+        Assert.True(scheduler.Counters.Evictions >= 1, $"evictions {scheduler.Counters.Evictions}, prompt {a.Prompt.Length}, cached {again.Result.CachedTokens}, slots {string.Join(",", scheduler.SnapshotSlots())}");
+        Assert.Equal(0, again.Result.CachedTokens);
+    }
+
+    [Fact]
+    public async Task Cancel_MidStream_FinishesCancelledAndFreesCells()
+    {
+        await using var scheduler = NewScheduler(o => o.Parallel = 2);
+        using var cancel = new CancellationTokenSource();
+        var handle = Submit(scheduler, Request("A long story that will be interrupted", 400), cancel.Token);
+        var seen = 0;
+        GenerationResult? result = null;
+        await foreach (var e in handle.Events.ReadAllAsync())
+        {
+            if (e is TextDelta && ++seen == 5)
+            {
+                await cancel.CancelAsync();
+            }
+            else if (e is GenerationCompleted c)
+            {
+                result = c.Result;
+            }
+        }
+
+        Assert.Equal(FinishReason.Cancelled, result!.FinishReason);
+        Assert.InRange(result.CompletionTokens, 5, 20);
+        Assert.All(scheduler.SnapshotSlots(), s => Assert.Equal((0, false), s));
+    }
+
+    [Fact]
+    public async Task TrySubmit_QueueFull_Refused()
+    {
+        await using var scheduler = NewScheduler(o =>
+        {
+            o.Parallel = 1;
+            o.MaxQueue = 1;
+        });
+        using var cancel = new CancellationTokenSource();
+        var running = Submit(scheduler, Request("first", 300), cancel.Token);
+        await running.Started;
+        var queued = Submit(scheduler, Request("second", 2), cancel.Token);
+
+        var accepted = scheduler.TrySubmit(Request("third", 2), CancellationToken.None, out _);
+
+        Assert.False(accepted);
+        await cancel.CancelAsync();
+        await CollectAsync(running);
+        Assert.Equal(FinishReason.Cancelled, (await CollectAsync(queued)).Result.FinishReason);
+    }
+
+    [Fact]
+    public async Task LongPrompt_ChunkedPrefill_RunningStreamKeepsGettingTokens()
+    {
+        await using var scheduler = NewScheduler(o =>
+        {
+            o.Parallel = 2;
+            o.PrefillChunkTokens = 64;
+            o.ContextLength = 2048;
+        });
+        var stream = Submit(scheduler, Request("A running stream", 1000));
+        var streamTokens = 0L;
+        var reader = Task.Run(async () =>
+        {
+            await foreach (var e in stream.Events.ReadAllAsync())
+            {
+                if (e is TextDelta d)
+                {
+                    Interlocked.Add(ref streamTokens, d.Tokens);
+                }
+            }
+        });
+        while (Interlocked.Read(ref streamTokens) < 3)
+        {
+            await Task.Delay(5);
+        }
+
+        var longPrompt = Request(string.Concat(Enumerable.Repeat("long prompt words ", 300)), 1);
+        Assert.True(longPrompt.Prompt.Length > 640);
+        var before = Interlocked.Read(ref streamTokens);
+        var prefill = await CollectAsync(Submit(scheduler, longPrompt));
+        var during = Interlocked.Read(ref streamTokens) - before;
+
+        // One chunk of 64 per step: the stream gets a token on each of the ~10 prefill steps.
+        Assert.True(during >= (longPrompt.Prompt.Length / 64) - 2, $"the running stream got {during} tokens during a {longPrompt.Prompt.Length}-token prefill");
+        Assert.Equal(1, prefill.Result.CompletionTokens);
+        await scheduler.DisposeAsync();
+        await reader;
+    }
+
+    [Fact]
+    public async Task ComputeSeconds_SumOverRequests_EqualsDecodeTime()
+    {
+        await using var scheduler = NewScheduler();
+        var requests = Enumerable.Range(0, 12).Select(i => Request($"Request {i} " + string.Concat(Enumerable.Repeat("text ", i * 5)), 10 + i * 3)).ToList();
+
+        var results = await Task.WhenAll(requests.Select(r => CollectAsync(Submit(scheduler, r))));
+
+        var attributed = results.Sum(r => r.Result.ComputeSeconds);
+        var decode = scheduler.Counters.DecodeSeconds;
+        Assert.True(decode > 0);
+        Assert.InRange(attributed, decode * 0.99, decode * 1.01);
+        Assert.All(results, r => Assert.True(r.Result.ComputeSeconds > 0));
+    }
+
+    [Fact]
+    public async Task Result_ReportsTokensAndTimings()
+    {
+        await using var scheduler = NewScheduler();
+        var request = Request("Timing check", 6);
+        var stopwatch = Stopwatch.StartNew();
+
+        var (_, result) = await CollectAsync(Submit(scheduler, request));
+
+        Assert.Equal(FinishReason.Length, result.FinishReason);
+        Assert.Equal(request.Prompt.Length, result.PromptTokens);
+        Assert.Equal(6, result.CompletionTokens);
+        Assert.InRange(result.TimeToFirstTokenMs, 0.01, result.DurationMs);
+        Assert.InRange(result.DurationMs, result.TimeToFirstTokenMs, stopwatch.Elapsed.TotalMilliseconds + 1);
+        Assert.True(result.QueueMs >= 0);
+    }
+}
