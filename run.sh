@@ -7,20 +7,11 @@ cd "$(dirname "${BASH_SOURCE[0]}")"
 
 fetch_args=()
 for arg in "$@"; do
-  [ "$arg" = "cuda" ] && fetch_args+=(--cuda)
+  if [ "$arg" = "cuda" ]; then fetch_args+=(--cuda); fi
 done
 
 eng/ensure-deps.sh
 eng/fetch-llama.sh "${fetch_args[@]}"
 
-out=artifacts/gateway
-log="$(mktemp)"
-trap 'rm -f "$log"' EXIT
-if ! dotnet build src/ServeGate.Gateway -c Release -nologo -v q -clp:ErrorsOnly -o "$out" >"$log" 2>&1; then
-  cat "$log" >&2
-  echo "run.sh: build failed" >&2
-  exit 1
-fi
-rm -f "$log"
-trap - EXIT
-exec dotnet "$out/ServeGate.Gateway.dll" "$@"
+eng/build-gateway.sh
+exec dotnet artifacts/gateway/ServeGate.Gateway.dll "$@"

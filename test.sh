@@ -19,6 +19,7 @@ trap 'rm -f "$log"' EXIT
 if ! dotnet build ServeGate.sln -c Release -nologo -v q -clp:ErrorsOnly >"$log" 2>&1; then
   cat "$log"; echo "build failed"; echo "0 passed, 1 failed"; exit 1
 fi
+eng/build-gateway.sh || { echo "0 passed, 1 failed"; exit 1; }
 
 # Test assemblies run one after another: each llama.cpp test uses every core.
 set +e

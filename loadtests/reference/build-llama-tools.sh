@@ -8,14 +8,15 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 cache="${SERVEGATE_CACHE:-$HOME/.cache/servegate}"
 src="$cache/llama.cpp/3.22.1/src"
-build="$cache/llama.cpp/3.22.1/build"
+build="$cache/llama.cpp/3.22.1/build-noomp"
 bin="$build/bin"
 if [ -x "$bin/llama-bench" ] && [ -x "$bin/llama-server" ] && [ -x "$bin/llama-batched-bench" ]; then
   echo "$bin"; exit 0
 fi
 "$repo/eng/ensure-deps.sh" "cmake:cmake" "g++:g++"
 "$repo/eng/fetch-llama.sh" --source >&2
-cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=ON -DLLAMA_CURL=OFF \
+# No OpenMP: the prebuilt libraries ServeGate loads use ggml's own thread pool, so both sides run the same threading.
+cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=ON -DGGML_OPENMP=OFF -DLLAMA_CURL=OFF \
   -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=ON -DLLAMA_BUILD_SERVER=ON -DLLAMA_BUILD_TOOLS=ON >&2
 cmake --build "$build" -j"$(nproc)" --target llama-bench llama-server llama-batched-bench >&2
 echo "$bin"

@@ -1,0 +1,115 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json.Nodes;
+using ServeGate.Tests.Common;
+
+namespace ServeGate.EndToEnd.Tests;
+
+/// <summary>./run.sh from a fresh cache: it fetches llama.cpp, builds, generates the demo models and serves them.</summary>
+public sealed class RunScriptTests
+{
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static Process Start(string script, string cache, params string[] args)
+    {
+        var start = new ProcessStartInfo("bash", [Path.Combine(TestEnvironment.RepositoryRoot, script), .. args])
+        {
+            WorkingDirectory = TestEnvironment.RepositoryRoot,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        start.Environment["SERVEGATE_CACHE"] = cache;
+        return Process.Start(start)!;
+    }
+
+    [Fact]
+    public async Task RunSh_FreshCacheFreePort_ServesDemoModels()
+    {
+        var cache = Directory.CreateTempSubdirectory("servegate-newcomer-").FullName;
+        var port = FreePort();
+        using var process = Start("run.sh", cache, "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var output = new StringBuilder();
+        process.OutputDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
+        process.ErrorDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(30) };
+        try
+        {
+            // Fetch (npm), build and model generation: minutes at most on a 2-core machine.
+            var deadline = Stopwatch.StartNew();
+            var ready = false;
+            while (!ready && deadline.Elapsed < TimeSpan.FromMinutes(6) && !process.HasExited)
+            {
+                try
+                {
+                    using var response = await http.GetAsync(new Uri("/ready", UriKind.Relative));
+                    ready = response.StatusCode == HttpStatusCode.OK;
+                }
+                catch (HttpRequestException)
+                {
+                }
+
+                if (!ready)
+                {
+                    await Task.Delay(500);
+                }
+            }
+
+            Assert.True(ready, $"run.sh did not become ready (exited: {process.HasExited}). Output:\n{output}");
+
+            var models = JsonNode.Parse(await http.GetStringAsync(new Uri("/v1/models", UriKind.Relative)))!["data"]!.AsArray();
+            Assert.Contains(models, m => (string?)m!["id"] == "servegate-demo-base" && (string?)m["kind"] == "base");
+            Assert.Contains(models, m => (string?)m!["id"] == "servegate-demo-instruct" && (string?)m["kind"] == "instruct");
+
+            using var completion = await http.PostAsync(new Uri("/v1/completions", UriKind.Relative), new StringContent(
+                """{"model": "servegate-demo-base", "prompt": "The capital of France is", "max_tokens": 5}""", Encoding.UTF8, "application/json"));
+            Assert.Equal(HttpStatusCode.OK, completion.StatusCode);
+            using var chat = await http.PostAsync(new Uri("/v1/chat/completions", UriKind.Relative), new StringContent(
+                """{"model": "servegate-demo-instruct", "messages": [{"role": "user", "content": "Hello"}], "max_tokens": 5}""", Encoding.UTF8, "application/json"));
+            Assert.Equal(HttpStatusCode.OK, chat.StatusCode);
+            Assert.True(File.Exists(Path.Combine(cache, "llama.cpp", "3.22.1", "cpu", ".complete")));
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+                await process.WaitForExitAsync();
+            }
+
+            Directory.Delete(cache, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Gateway_CudaBackendWithoutGpu_ExitsWithClearMessage()
+    {
+        // The CUDA build is fetched by ./test.sh (eng/fetch-llama.sh --cuda); these machines have no NVIDIA GPU.
+        var gateway = Path.Combine(TestEnvironment.RepositoryRoot, "artifacts", "gateway", "ServeGate.Gateway.dll");
+        var start = new ProcessStartInfo("dotnet", [gateway, "--backend", "cuda", "--port", "0"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        Assert.True(File.Exists(gateway), $"{gateway} is built by ./run.sh (RunSh test) or ./test.sh");
+
+        using var process = Process.Start(start)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(timeout.Token);
+
+        Assert.Equal(1, process.ExitCode);
+        var message = await stderr;
+        Assert.Contains("Backend 'cuda' was requested but no CUDA device was found", message, StringComparison.Ordinal);
+        Assert.Contains("Backend=cpu", message, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", message, StringComparison.Ordinal);
+    }
+}
