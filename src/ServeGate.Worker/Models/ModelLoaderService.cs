@@ -92,8 +92,8 @@ internal sealed class ModelLoaderService(
             var scheduler = new InferenceScheduler(model, schedulerOptions, loggerFactory.CreateLogger<InferenceScheduler>(), time);
             served.MarkReady(model, scheduler, time.GetUtcNow());
             var kvBytes = (double)scheduler.KvCacheCells * model.LayerCount * 2 * (model.EmbeddingLength / Math.Max(1, model.HeadCount)) * model.KvHeadCount * 2;
-            WorkerLog.ModelLoaded(_logger, served.Id, model.Description, model.ParameterCount, model.FileTypeName,
-                model.SizeBytes / 1048576.0, scheduler.SequenceLimit, model.TrainedContextLength, kvBytes / 1048576.0);
+            WorkerLog.ModelLoaded(_logger, served.Id, model.ParameterCount, model.LayerCount, model.EmbeddingLength, model.HeadCount, model.KvHeadCount,
+                model.FileTypeName, model.SizeBytes / 1048576.0, kvBytes / 1048576.0, scheduler.SequenceLimit, model.TrainedContextLength);
             WorkerLog.ModelServing(_logger, served.Id, served.Kind.ToString().ToLowerInvariant(), scheduler.Parallel, scheduler.KvCacheCells);
         }
         catch (Exception ex) when (ex is LlamaException or IOException or InvalidOperationException)
@@ -131,8 +131,8 @@ internal sealed class ModelLoaderService(
 internal static partial class WorkerLog
 {
     [LoggerMessage(EventId = 2106, Level = LogLevel.Information,
-        Message = "Model {ModelId} loaded: {Description}, {Parameters} parameters, {FileType}, {SizeMiB:F1} MiB weights, context {ContextLength} per request (trained {TrainedContext}), KV cache {KvMiB:F1} MiB")]
-    public static partial void ModelLoaded(ILogger logger, string modelId, string description, ulong parameters, string fileType, double sizeMiB, int contextLength, int trainedContext, double kvMiB);
+        Message = "Model {ModelId} loaded: {Parameters} parameters ({Layers} layers, {Embedding} wide, {Heads}/{KvHeads} heads), {FileType}, {SizeMiB:F1} MiB weights + {KvMiB:F1} MiB KV cache, context {ContextLength} per request (trained {TrainedContext})")]
+    public static partial void ModelLoaded(ILogger logger, string modelId, ulong parameters, int layers, int embedding, int heads, int kvHeads, string fileType, double sizeMiB, double kvMiB, int contextLength, int trainedContext);
 
     [LoggerMessage(EventId = 2100, Level = LogLevel.Information, Message = "llama.cpp ready: backend {Backend}, CPU variant {CpuVariant}, {Threads} threads")]
     public static partial void BackendReady(ILogger logger, string backend, string cpuVariant, int threads);
