@@ -24,6 +24,9 @@ public class GatewayFixture : IAsyncLifetime
 
     public OpenAIClient OpenAi { get; private set; } = null!;
 
+    /// <summary>The application's services, for tests that look inside (the scheduler's sequences).</summary>
+    public IServiceProvider Services => _app!.Services;
+
     /// <summary>Settings a derived fixture may change (queue sizes, parallelism).</summary>
     protected virtual IReadOnlyDictionary<string, string?> Settings(string basePath, string instructPath) => new Dictionary<string, string?>
     {
