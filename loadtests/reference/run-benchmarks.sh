@@ -51,6 +51,7 @@ model_id="$(basename "$model" .gguf)"
 } | tee "$out/machine.txt"
 
 if [ "$only" = all ] || [ "$only" = engine ]; then
+  "${bench[@]}" bandwidth 512 > "$out/bandwidth.json"
   # Alternate the two, three rounds each, so drift on the machine hits both alike.
   for round in 1 2 3; do
     "$bin/llama-bench" -m "$model" -p 512 -n 128 -t "$threads" -r 3 -o json > "$out/llama-bench-$round.json" 2>/dev/null

@@ -12,6 +12,12 @@ using ServeGate.Worker.Scheduling;
 
 // dotnet run -c Release --project tests/ServeGate.Benchmarks -- generate smollm2-135m q4_k_m
 // dotnet run -c Release --project tests/ServeGate.Benchmarks -- engine MODEL.gguf [pp=512] [tg=128] [reps=5]
+// dotnet run -c Release --project tests/ServeGate.Benchmarks -- bandwidth [MiB=512]
+if (args is ["bandwidth", ..])
+{
+    return Bandwidth(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 512);
+}
+
 if (args.Length < 2)
 {
     Console.Error.WriteLine("usage: generate PRESET TYPE | engine MODEL [pp] [tg] [reps]");
@@ -78,7 +84,6 @@ static async Task<int> EngineAsync(string path, int pp, int tg, int reps)
         ppRates.Add(pp / p.ComputeSeconds);
 
         // tg: a one-token prompt, then tg tokens one step each; the first step (the prompt) is excluded.
-        var sw = Stopwatch.StartNew();
         var g = await RunAsync(RandomPrompt(1), tg + 1);
         tgRates.Add(tg / ((g.DurationMs - g.TimeToFirstTokenMs) / 1000.0));
     }
@@ -96,6 +101,31 @@ static async Task<int> EngineAsync(string path, int pp, int tg, int reps)
         tg_tokens_per_second = new { mean = tgRates.Average(), stdev = StdDev(tgRates) },
     };
     Console.WriteLine(JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
+    return 0;
+}
+
+// The machine's memory copy bandwidth: decode reads every weight once per step, so bytes of weights x tokens/s
+// against this is how close single-stream decode comes to the memory-bandwidth ceiling.
+static int Bandwidth(int mib)
+{
+    var size = mib * 1024L * 1024L;
+    var source = GC.AllocateUninitializedArray<byte>((int)size);
+    var destination = GC.AllocateUninitializedArray<byte>((int)size);
+    Random.Shared.NextBytes(source);
+    source.AsSpan().CopyTo(destination);
+    var best = 0.0;
+    var rates = new List<double>();
+    for (var r = 0; r < 10; r++)
+    {
+        var sw = Stopwatch.StartNew();
+        source.AsSpan().CopyTo(destination);
+        var gbs = size / sw.Elapsed.TotalSeconds / 1e9;
+        rates.Add(gbs);
+        best = Math.Max(best, gbs);
+    }
+
+    // A copy reads and writes each byte: report bytes read per second (what decode needs), and read+write traffic.
+    Console.WriteLine(JsonSerializer.Serialize(new { buffer_mib = mib, copy_read_gb_per_s_best = best, copy_read_gb_per_s_mean = rates.Average(), copy_traffic_gb_per_s_best = 2 * best }, new JsonSerializerOptions { WriteIndented = true }));
     return 0;
 }
 
