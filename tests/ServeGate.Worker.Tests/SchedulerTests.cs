@@ -382,3 +382,47 @@ public sealed class SchedulerTests(TinyModelFixture models) : IClassFixture<Tiny
         Assert.True(result.QueueMs >= 0);
     }
 }
+
+/// <summary>Hot prefixes saved at shutdown come back after a restart.</summary>
+public sealed class PrefixPersistenceTests(TinyModelFixture models) : IClassFixture<TinyModelFixture>
+{
+    [Fact]
+    public async Task Restart_WithPrefixCacheDirectory_RestoresCachedPrefix()
+    {
+        var folder = Directory.CreateTempSubdirectory("servegate-prefixes-").FullName;
+        try
+        {
+            var options = new SchedulerOptions { Parallel = 2, ContextLength = 512, PrefixCacheDirectory = folder };
+            var prompt = models.Base.Tokenize("A system prompt that should survive a restart of the worker process, word for word.", addSpecial: true, parseSpecial: false);
+            var request = new GenerationRequest { RequestId = "r", Prompt = prompt, MaxTokens = 3, Sampling = new SamplingSettings { Temperature = 0 }, IgnoreEos = true };
+
+            async Task<GenerationResult> RunAsync(InferenceScheduler scheduler)
+            {
+                Assert.True(scheduler.TrySubmit(request, CancellationToken.None, out var handle));
+                await foreach (var e in handle.Events.ReadAllAsync())
+                {
+                    if (e is GenerationCompleted c)
+                    {
+                        return c.Result;
+                    }
+                }
+
+                throw new InvalidOperationException("no result");
+            }
+
+            await using (var first = new InferenceScheduler(models.Base, options, NullLogger.Instance))
+            {
+                Assert.Equal(0, (await RunAsync(first)).CachedTokens);
+            }
+
+            await using var second = new InferenceScheduler(models.Base, options, NullLogger.Instance);
+            var again = await RunAsync(second);
+
+            Assert.Equal(prompt.Length - 1, again.CachedTokens);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+}

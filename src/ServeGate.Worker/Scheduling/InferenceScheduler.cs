@@ -65,6 +65,7 @@ public sealed class InferenceScheduler : IAsyncDisposable
             SingleReader = true,
             FullMode = BoundedChannelFullMode.Wait,
         });
+        RestorePrefixes();
         _thread = new Thread(Run) { IsBackground = true, Name = "servegate-scheduler" };
         _thread.Start();
     }
@@ -133,6 +134,8 @@ public sealed class InferenceScheduler : IAsyncDisposable
             {
                 Finish(job, FinishReason.Error, "The model is shutting down.");
             }
+
+            SavePrefixes();
 
             while (_queue.Reader.TryRead(out var job))
             {
@@ -484,6 +487,82 @@ public sealed class InferenceScheduler : IAsyncDisposable
         _counters.Completed++;
     }
 
+    /// <summary>The folder of this model's saved prefixes: one per model file (path, size and time), so files never mix models.</summary>
+    private string? PrefixFolder()
+    {
+        if (string.IsNullOrWhiteSpace(_options.PrefixCacheDirectory))
+        {
+            return null;
+        }
+
+        var file = new FileInfo(_model.Path);
+        var identity = $"{file.FullName}|{file.Length}|{file.LastWriteTimeUtc.Ticks}|{_context.ContextLength}";
+        var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(identity)))[..16];
+        return Path.Combine(_options.PrefixCacheDirectory, $"{Path.GetFileNameWithoutExtension(file.Name)}-{hash}");
+    }
+
+    /// <summary>Runs on the scheduler thread as it stops: writes each idle sequence worth keeping to a file.</summary>
+    private void SavePrefixes()
+    {
+        var folder = PrefixFolder();
+        if (folder is null)
+        {
+            return;
+        }
+
+        try
+        {
+            if (Directory.Exists(folder))
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+
+            Directory.CreateDirectory(folder);
+            var saved = 0;
+            foreach (var slot in _slots.Where(s => s.Job is null && s.KvTokens.Count >= _options.MinPrefixReuseTokens).OrderByDescending(s => s.LastUsed))
+            {
+                var temporary = Path.Combine(folder, $".{saved}.tmp");
+                _context.SaveSequence(temporary, slot.Id, [.. slot.KvTokens]);
+                File.Move(temporary, Path.Combine(folder, $"{saved++:D3}.seq"));
+            }
+
+            SchedulerLog.PrefixesSaved(_logger, saved, folder);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or LlamaException)
+        {
+            SchedulerLog.PrefixCacheFailed(_logger, folder, ex.Message);
+        }
+    }
+
+    /// <summary>Runs before the scheduler thread starts: loads saved prefixes into idle sequences, most recent first.</summary>
+    private void RestorePrefixes()
+    {
+        var folder = PrefixFolder();
+        if (folder is null || !Directory.Exists(folder))
+        {
+            return;
+        }
+
+        var restored = 0;
+        foreach (var file in Directory.EnumerateFiles(folder, "*.seq").Order(StringComparer.Ordinal).Take(_slots.Length))
+        {
+            var slot = _slots[restored];
+            try
+            {
+                slot.KvTokens.AddRange(_context.LoadSequence(file, slot.Id, _sequenceLimit));
+                slot.LastUsed = -restored;
+                restored++;
+            }
+            catch (LlamaException ex)
+            {
+                ClearSlot(slot);
+                SchedulerLog.PrefixCacheFailed(_logger, file, ex.Message);
+            }
+        }
+
+        SchedulerLog.PrefixesRestored(_logger, restored, folder);
+    }
+
     /// <summary>Tokens held by each KV sequence and whether it runs a request (tests; read while the scheduler is idle).</summary>
     internal IReadOnlyList<(int Tokens, bool Busy)> SnapshotSlots() => [.. _slots.Select(s => (s.KvTokens.Count, s.Job is not null))];
 
@@ -615,6 +694,15 @@ public sealed class GenerationHandle
 
 internal static partial class SchedulerLog
 {
+    [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "Saved {Count} cached prefixes to {Folder}")]
+    public static partial void PrefixesSaved(ILogger logger, int count, string folder);
+
+    [LoggerMessage(EventId = 2002, Level = LogLevel.Information, Message = "Restored {Count} cached prefixes from {Folder}")]
+    public static partial void PrefixesRestored(ILogger logger, int count, string folder);
+
+    [LoggerMessage(EventId = 2003, Level = LogLevel.Warning, Message = "Prefix cache at {Path} not used: {Reason}")]
+    public static partial void PrefixCacheFailed(ILogger logger, string path, string reason);
+
     [LoggerMessage(EventId = 2000, Level = LogLevel.Critical, Message = "The scheduler loop stopped after an unexpected error")]
     public static partial void Crashed(ILogger logger, Exception exception);
 }

@@ -44,6 +44,12 @@ public sealed class SchedulerOptions
     /// </summary>
     public bool BatchInvariant { get; set; }
 
+    /// <summary>
+    /// Where to save the cached prefixes (idle sequences' KV cells, <c>llama_state_seq_save_file</c>) at shutdown and
+    /// restore them at start, so a restart keeps its warm system prompts. Null or empty: not saved.
+    /// </summary>
+    public string? PrefixCacheDirectory { get; set; }
+
     /// <summary>Threads for llama.cpp; 0 = every core.</summary>
     public int Threads { get; set; }
 
