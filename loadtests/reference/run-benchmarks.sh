@@ -134,3 +134,4 @@ if [ "$only" = all ] || [ "$only" = serving ]; then
 fi
 
 echo "results in $out"
+python3 "$here/summarize.py" "$out" | tee "$out/summary.md"
