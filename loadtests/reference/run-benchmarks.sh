@@ -101,6 +101,7 @@ serving_suite() { # label start-command...
   port="$(free_port)"; "$@" "$port"
   run_load "$label-c1" "$port" "$model_id" --concurrency 1 --requests 8 --prompt-tokens 128 --max-tokens 64 --seed 11
   run_load "$label-c8" "$port" "$model_id" --concurrency 8 --requests 32 --prompt-tokens 128 --max-tokens 64 --seed 12
+  run_load "$label-sweep" "$port" "$model_id" --sweep 1,2,4,8 --requests 16 --prompt-tokens 128 --max-tokens 64 --seed 15
   stop_server
   # Shared-prefix burst on a cold cache: 16 requests, concurrency 8, a ~1,200-token common prefix.
   port="$(free_port)"; "$@" "$port"
@@ -133,5 +134,10 @@ if [ "$only" = all ] || [ "$only" = serving ]; then
   serving_suite servegate-p8 servegate8
 fi
 
+if [ "$only" = all ] || [ "$only" = serving ]; then
+  "${loadtest[@]}" compare "$out/llama-np8-sweep/result.json" "$out/servegate-p8-sweep/result.json" --out "$out/compare-sweep" > /dev/null 2>&1 || true
+  "${loadtest[@]}" compare "$out/llama-np8-prefix-burst/result.json" "$out/llama-np8-kvu-prefix-burst/result.json" \
+    "$out/servegate-p8-prefix-burst/result.json" --out "$out/compare-prefix-burst" > /dev/null 2>&1 || true
+fi
 echo "results in $out"
 python3 "$here/summarize.py" "$out" | tee "$out/summary.md"

@@ -202,22 +202,24 @@ public sealed class SchedulerTests(TinyModelFixture models) : IClassFixture<Tiny
     }
 
     [Fact]
-    public async Task CachedTokens_ConcurrentSharedPrefix_CopiedAcrossSequences()
+    public async Task CachedTokens_ColdBurstWithSharedPrefix_PrefilledOnceThenCopied()
     {
         await using var scheduler = NewScheduler(o => o.Parallel = 4);
-        var warm = Request(System + " Warm-up question.", 2);
-        await CollectAsync(Submit(scheduler, warm));
 
-        // Four requests at once, each on its own sequence, all reuse the one cached system prompt.
+        // Four requests at once on a cold cache, each on its own sequence: the first prefills the shared system prompt,
+        // the others wait for those cells and copy them (llama_memory_seq_cp) instead of computing them again.
         var requests = Enumerable.Range(0, 4).Select(i => Request(System + $" Question {i}: tell me something.", 4)).ToList();
-        var results = await Task.WhenAll(requests.Select(r => CollectAsync(Submit(scheduler, r))));
+        var handles = requests.Select(r => Submit(scheduler, r)).ToList();
+        var results = await Task.WhenAll(handles.Select(CollectAsync));
 
-        for (var i = 0; i < 4; i++)
+        Assert.Equal(0, results[0].Result.CachedTokens);
+        for (var i = 1; i < 4; i++)
         {
-            var expected = CommonPrefix(warm.Prompt, requests[i].Prompt);
-            Assert.True(results[i].Result.CachedTokens >= expected, $"request {i}: cached {results[i].Result.CachedTokens}, shared prefix {expected}");
+            Assert.Equal(CommonPrefix(requests[0].Prompt, requests[i].Prompt), results[i].Result.CachedTokens);
             Assert.True(results[i].Result.CachedTokens >= 30);
         }
+
+        Assert.Equal(3, scheduler.Counters.PrefixHits);
     }
 
     [Fact]

@@ -172,27 +172,61 @@ public sealed class InferenceScheduler : IAsyncDisposable
 
     private void Start(Job job)
     {
-        var prompt = job.Request.Prompt;
-        var (source, common) = FindLongestCachedPrefix(prompt);
-        if (common < _options.MinPrefixReuseTokens)
-        {
-            // Too short to be worth sharing (a BOS token, a common first word): leave every cached prefix where it is.
-            (source, common) = (null, 0);
-        }
+        var (source, common) = FindReusablePrefix(job.Request.Prompt);
 
         // Reuse in place when the best source is idle; otherwise take an empty slot, else the least recently used idle one.
-        var slot = source is { Job: null } ? source : _slots.Where(s => s.Job is null).MinBy(s => s.KvTokens.Count == 0 ? long.MinValue : s.LastUsed)!;
+        var slot = source is { Job: null } && common > 0
+            ? source
+            : _slots.Where(s => s.Job is null).MinBy(s => s.KvTokens.Count == 0 ? long.MinValue : s.LastUsed)!;
+        job.Handle.MarkStarted();
+        job.Slot = slot;
+        job.StartedAt = _time.GetTimestamp();
+        job.Sampler = LlamaSampler.Create(_model, job.Request.IgnoreEos
+            ? job.Request.Sampling with { BannedTokens = _endOfGenerationTokens }
+            : job.Request.Sampling);
+        slot.Job = job;
+        slot.LastUsed = ++_useClock;
+        _active.Add(job);
+        _counters.PromptTokens += job.Request.Prompt.Length;
+        job.AwaitingPrefix = true;
+        TryAttachPrefix(job);
+    }
 
+    /// <summary>
+    /// Gives a job the longest prefix of its prompt already in the KV cache (copied from any sequence, running or
+    /// idle), unless a request admitted before it is still prefilling a longer shared prefix: then the job waits for
+    /// those cells instead of computing them a second time. A burst of requests with one system prompt thus
+    /// prefills it once, where per-slot caches prefill it once per slot. Returns false while the job waits.
+    /// </summary>
+    private bool TryAttachPrefix(Job job)
+    {
+        var prompt = job.Request.Prompt;
+        var (source, common) = FindReusablePrefix(prompt);
+        foreach (var leader in _active)
+        {
+            if (leader == job)
+            {
+                break; // only requests admitted earlier: no job ever waits on one that waits on it
+            }
+
+            if (!leader.IsGenerating && Math.Min(CommonPrefix(leader.Request.Prompt, prompt), prompt.Length - 1) is var pending
+                && pending >= _options.MinPrefixReuseTokens && pending > common)
+            {
+                return false;
+            }
+        }
+
+        var slot = job.Slot!;
         if (source == slot && common > 0)
         {
-            if (!_context.RemoveSequence(slot.Id, common, -1))
+            if (_context.RemoveSequence(slot.Id, common, -1))
             {
-                ClearSlot(slot);
-                common = 0;
+                slot.KvTokens.RemoveRange(common, slot.KvTokens.Count - common);
             }
             else
             {
-                slot.KvTokens.RemoveRange(common, slot.KvTokens.Count - common);
+                ClearSlot(slot);
+                common = 0;
             }
         }
         else
@@ -205,18 +239,9 @@ public sealed class InferenceScheduler : IAsyncDisposable
             }
         }
 
-        job.Handle.MarkStarted();
-        job.Slot = slot;
+        job.AwaitingPrefix = false;
         job.CachedTokens = common;
         job.PrefillPosition = common;
-        job.StartedAt = _time.GetTimestamp();
-        job.Sampler = LlamaSampler.Create(_model, job.Request.IgnoreEos
-            ? job.Request.Sampling with { BannedTokens = _endOfGenerationTokens }
-            : job.Request.Sampling);
-        slot.Job = job;
-        slot.LastUsed = ++_useClock;
-        _active.Add(job);
-        _counters.PromptTokens += prompt.Length;
         _counters.CachedTokens += common;
         if (common > 0)
         {
@@ -226,6 +251,29 @@ public sealed class InferenceScheduler : IAsyncDisposable
         {
             _counters.PrefixMisses++;
         }
+
+        return true;
+    }
+
+    /// <summary>The longest cached prefix worth reusing (at least <see cref="SchedulerOptions.MinPrefixReuseTokens"/>), or none.</summary>
+    private (Slot? Source, int Common) FindReusablePrefix(LlamaToken[] prompt)
+    {
+        var (source, common) = FindLongestCachedPrefix(prompt);
+
+        // Too short to be worth sharing (a BOS token, a common first word): leave every cached prefix where it is.
+        return common < _options.MinPrefixReuseTokens ? (null, 0) : (source, common);
+    }
+
+    private static int CommonPrefix(LlamaToken[] a, LlamaToken[] b)
+    {
+        var limit = Math.Min(a.Length, b.Length);
+        var n = 0;
+        while (n < limit && a[n] == b[n])
+        {
+            n++;
+        }
+
+        return n;
     }
 
     /// <summary>The sequence whose KV cells share the longest prefix with <paramref name="prompt"/> (at most all but its last token).</summary>
@@ -337,7 +385,7 @@ public sealed class InferenceScheduler : IAsyncDisposable
 
         foreach (var job in _active)
         {
-            if (job.IsGenerating || budget <= 0)
+            if (job.IsGenerating || budget <= 0 || (job.AwaitingPrefix && !TryAttachPrefix(job)))
             {
                 continue;
             }
@@ -623,6 +671,9 @@ public sealed class InferenceScheduler : IAsyncDisposable
         public int PrefillPosition { get; set; }
 
         public bool IsGenerating { get; set; }
+
+        /// <summary>Admitted, but waiting for an earlier request to prefill the prefix they share.</summary>
+        public bool AwaitingPrefix { get; set; }
 
         public LlamaToken PendingToken { get; set; }
 
