@@ -28,8 +28,10 @@ public static class ServeGateApplication
 
         builder.AddServeGateHost();
         builder.AddServeGateWorker();
+        builder.AddServeGateGateway();
 
         var app = builder.Build();
+        app.MapServeGateGateway();
         app.MapOpenAiApi();
         return app;
     }

@@ -1,0 +1,13 @@
+using System.Text.Json.Serialization;
+using ServeGate.Gateway.Admin;
+using ServeGate.Metering;
+
+namespace ServeGate.Gateway;
+
+/// <summary>Source-generated serializers for the gateway's own payloads (admin and usage API), snake_case like OpenAI's.</summary>
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    UseStringEnumConverter = true)]
+[JsonSerializable(typeof(UsageList))]
+internal sealed partial class GatewayJsonContext : JsonSerializerContext;
