@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using ServeGate.Gateway.Admin;
+using ServeGate.Gateway.Auth;
 using ServeGate.Metering;
 
 namespace ServeGate.Gateway;
@@ -10,4 +11,7 @@ namespace ServeGate.Gateway;
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     UseStringEnumConverter = true)]
 [JsonSerializable(typeof(UsageList))]
+[JsonSerializable(typeof(KeyList))]
+[JsonSerializable(typeof(KeyView))]
+[JsonSerializable(typeof(CreateKeyRequest))]
 internal sealed partial class GatewayJsonContext : JsonSerializerContext;

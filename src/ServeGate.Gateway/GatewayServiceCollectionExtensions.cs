@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using ServeGate.Gateway.Admin;
+using ServeGate.Gateway.Auth;
 using ServeGate.Gateway.Metering;
 using ServeGate.Gateway.Pipeline;
 using ServeGate.Metering;
@@ -10,7 +11,8 @@ namespace ServeGate.Gateway;
 /// <summary>
 /// The gateway in front of the OpenAI endpoints. Every inference request takes the same path, whether the worker runs
 /// in this process or behind the proxy:
-/// <c>MeteringMiddleware</c> (one usage record per request) → <c>InferenceRequestReader</c> (model, stream, usage chunk).
+/// <c>MeteringMiddleware</c> (one usage record per request) → <c>ApiKeyAuthenticationMiddleware</c> (401) →
+/// <c>InferenceRequestReader</c> (model, stream, usage chunk) → <c>ModelAccessMiddleware</c> (403) → the endpoint.
 /// </summary>
 public static class GatewayServiceCollectionExtensions
 {
@@ -22,6 +24,9 @@ public static class GatewayServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GatewayOptions>, GatewayOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
         services.AddServeGateMetering();
+        services.TryAddSingleton<AccessPolicy>();
+        services.TryAddSingleton<ApiKeyStore>();
+        services.AddHostedService<OpenAccessGuard>();
         services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, GatewayJsonContext.Default));
         return builder;
     }
@@ -29,14 +34,20 @@ public static class GatewayServiceCollectionExtensions
     public static WebApplication MapServeGateGateway(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
+        // The request path, in order. Metering is outermost so that refused requests are recorded too.
+        app.UseWhen(IsInference, pipeline => pipeline.UseMiddleware<MeteringMiddleware>());
+        app.UseWhen(IsApi, pipeline => pipeline.UseMiddleware<ApiKeyAuthenticationMiddleware>());
         app.UseWhen(IsInference, pipeline =>
         {
-            pipeline.UseMiddleware<MeteringMiddleware>();
             pipeline.UseMiddleware<InferenceRequestReader>();
+            pipeline.UseMiddleware<ModelAccessMiddleware>();
         });
         app.MapAdminApi();
         return app;
     }
+
+    /// <summary>The OpenAI API, which needs an API key (outside open local mode).</summary>
+    internal static bool IsApi(HttpContext context) => context.Request.Path.StartsWithSegments("/v1", StringComparison.Ordinal);
 
     /// <summary>The requests that generate tokens, and so are metered and limited.</summary>
     internal static bool IsInference(HttpContext context) =>
