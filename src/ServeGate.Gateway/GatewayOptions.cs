@@ -25,9 +25,28 @@ public sealed class GatewayOptions
     /// <summary>USD per 1M tokens by model id; the entry <c>default</c> prices every other model.</summary>
     public Dictionary<string, TokenPrice> Prices { get; set; } = new(StringComparer.Ordinal);
 
+    /// <summary>Limits of whole teams (by team name), on top of each key's own.</summary>
+    public Dictionary<string, TeamLimits> Teams { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Where the limit counters live and what happens when they cannot be reached.</summary>
+    public LimitsOptions Limits { get; set; } = new();
+
     /// <summary>Problems with these settings, all at once.</summary>
     public IEnumerable<string> Validate()
     {
+        if (Limits.Store == LimitStoreKind.Redis && string.IsNullOrWhiteSpace(Limits.Redis))
+        {
+            yield return "ServeGate:Gateway:Limits:Redis (host:port) is required when Limits:Store is Redis.";
+        }
+
+        foreach (var (team, limits) in Teams)
+        {
+            if (limits.TokensPerMinute is < 1 || limits.RequestsPerMinute is < 1 || limits.BudgetUsd is < 0)
+            {
+                yield return $"ServeGate:Gateway:Teams:{team}: limits must be positive.";
+            }
+        }
+
         if (MaxRequestBodyBytes < 1024)
         {
             yield return "ServeGate:Gateway:MaxRequestBodyBytes must be at least 1024.";
@@ -63,4 +82,50 @@ public sealed class TokenPrice
         var cached = Math.Clamp(cachedTokens, 0, promptTokens);
         return ((promptTokens - cached) * Input + cached * (CachedInput ?? Input) + completionTokens * Output) / 1_000_000m;
     }
+}
+
+/// <summary>Limits shared by every key of a team.</summary>
+public sealed class TeamLimits
+{
+    public int? TokensPerMinute { get; set; }
+
+    public int? RequestsPerMinute { get; set; }
+
+    public decimal? BudgetUsd { get; set; }
+
+    public Auth.BudgetPeriod BudgetPeriod { get; set; } = Auth.BudgetPeriod.Month;
+}
+
+public enum LimitStoreKind
+{
+    /// <summary>In this process: right for a single gateway.</summary>
+    InProcess,
+
+    /// <summary>Redis, shared by gateway replicas.</summary>
+    Redis,
+}
+
+public enum LimitFailMode
+{
+    /// <summary>Serve the request unlimited when the counters cannot be reached (availability first). The default.</summary>
+    Open,
+
+    /// <summary>Refuse with 503 when the counters cannot be reached (limits first).</summary>
+    Closed,
+}
+
+public sealed class LimitsOptions
+{
+    public LimitStoreKind Store { get; set; } = LimitStoreKind.InProcess;
+
+    /// <summary>Redis endpoint, <c>host:port</c> (StackExchange.Redis configuration string).</summary>
+    public string Redis { get; set; } = string.Empty;
+
+    /// <summary>Prefix of every counter key (several deployments, or tests, can share one Redis).</summary>
+    public string KeyPrefix { get; set; } = "servegate:";
+
+    public LimitFailMode FailMode { get; set; } = LimitFailMode.Open;
+
+    /// <summary>Output tokens assumed for the reservation when the request sets no max_tokens.</summary>
+    public int DefaultMaxTokensEstimate { get; set; } = 256;
 }

@@ -1,7 +1,9 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using ServeGate.Gateway.Admin;
+using ServeGate.Core.Limits;
 using ServeGate.Gateway.Auth;
+using ServeGate.Gateway.Limits;
 using ServeGate.Gateway.Metering;
 using ServeGate.Gateway.Pipeline;
 using ServeGate.Metering;
@@ -12,7 +14,7 @@ namespace ServeGate.Gateway;
 /// The gateway in front of the OpenAI endpoints. Every inference request takes the same path, whether the worker runs
 /// in this process or behind the proxy:
 /// <c>MeteringMiddleware</c> (one usage record per request) → <c>ApiKeyAuthenticationMiddleware</c> (401) →
-/// <c>InferenceRequestReader</c> (model, stream, usage chunk) → <c>ModelAccessMiddleware</c> (403) → the endpoint.
+/// <c>InferenceRequestReader</c> (model, stream, usage chunk) → <c>ModelAccessMiddleware</c> (403) → <c>RateLimitMiddleware</c> (429) → the endpoint.
 /// </summary>
 public static class GatewayServiceCollectionExtensions
 {
@@ -27,7 +29,9 @@ public static class GatewayServiceCollectionExtensions
         services.TryAddSingleton<AccessPolicy>();
         services.TryAddSingleton<ApiKeyStore>();
         services.AddHostedService<OpenAccessGuard>();
-        services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, GatewayJsonContext.Default));
+        services.TryAddSingleton<IRateLimitStore>(sp => new InProcessRateLimitStore(sp.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton<RateLimiter>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IUsageObserver, RateLimiter>(sp => sp.GetRequiredService<RateLimiter>()));
         return builder;
     }
 
@@ -41,6 +45,7 @@ public static class GatewayServiceCollectionExtensions
         {
             pipeline.UseMiddleware<InferenceRequestReader>();
             pipeline.UseMiddleware<ModelAccessMiddleware>();
+            pipeline.UseMiddleware<RateLimitMiddleware>();
         });
         app.MapAdminApi();
         return app;

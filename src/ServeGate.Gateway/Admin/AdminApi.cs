@@ -1,3 +1,4 @@
+using System.Text.Json;
 using ServeGate.Core.OpenAi;
 using ServeGate.Gateway.Auth;
 using ServeGate.Metering;
@@ -26,8 +27,23 @@ internal static partial class AdminApi
         return endpoints;
     }
 
-    private static IResult CreateKey(CreateKeyRequest body, ApiKeyStore keys, ILoggerFactory loggers)
+    private static async Task<IResult> CreateKey(HttpRequest http, ApiKeyStore keys, ILoggerFactory loggers)
     {
+        CreateKeyRequest? body;
+        try
+        {
+            body = await JsonSerializer.DeserializeAsync(http.Body, GatewayJsonContext.Default.CreateKeyRequest, http.HttpContext.RequestAborted).ConfigureAwait(false);
+        }
+        catch (JsonException)
+        {
+            body = null;
+        }
+
+        if (body is null)
+        {
+            return Error(ApiError.InvalidRequest("The body must be a JSON object: {\"name\", \"team\", \"models\", \"tokens_per_minute\", \"requests_per_minute\", \"budget_usd\", \"budget_period\"}."));
+        }
+
         var errors = new List<string>();
         if (string.IsNullOrWhiteSpace(body.Name))
         {

@@ -63,7 +63,7 @@ internal sealed partial class MeteringMiddleware(
             {
                 try
                 {
-                    observer.OnUsage(request, record);
+                    await observer.OnUsageAsync(request, record).ConfigureAwait(false);
                 }
                 catch (Exception ex) when (ex is not OutOfMemoryException)
                 {
@@ -124,5 +124,5 @@ internal sealed partial class MeteringMiddleware(
 /// <summary>Told of every usage record as it is written: limits settle reservations, metrics count.</summary>
 internal interface IUsageObserver
 {
-    void OnUsage(GatewayRequest request, UsageRecord record);
+    ValueTask OnUsageAsync(GatewayRequest request, UsageRecord record);
 }

@@ -39,8 +39,8 @@ internal sealed class GatewayRequest
     /// <summary>The start of the prompt (or of the concatenated messages), for prefix affinity.</summary>
     public string PromptPrefix { get; set; } = string.Empty;
 
-    /// <summary>Tokens reserved against rate limits before the request; settled with the actual usage after.</summary>
-    public int ReservedTokens { get; set; }
+    /// <summary>What was reserved against rate limits before the request (<c>Limits.LimitReservation</c>); settled after.</summary>
+    public object? Reservation { get; set; }
 
     public static GatewayRequest? Of(HttpContext context) => context.Features.Get<GatewayRequest>();
 }
