@@ -7,6 +7,7 @@ using ServeGate.Gateway.Limits;
 using ServeGate.Gateway.Metering;
 using ServeGate.Gateway.Pipeline;
 using ServeGate.Metering;
+using ServeGate.Redis;
 
 namespace ServeGate.Gateway;
 
@@ -29,7 +30,13 @@ public static class GatewayServiceCollectionExtensions
         services.TryAddSingleton<AccessPolicy>();
         services.TryAddSingleton<ApiKeyStore>();
         services.AddHostedService<OpenAccessGuard>();
-        services.TryAddSingleton<IRateLimitStore>(sp => new InProcessRateLimitStore(sp.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton<IRateLimitStore>(sp =>
+        {
+            var limits = sp.GetRequiredService<IOptions<GatewayOptions>>().Value.Limits;
+            return limits.Store == LimitStoreKind.Redis
+                ? RedisRateLimitStore.Connect(limits.Redis, TimeSpan.FromSeconds(1))
+                : new InProcessRateLimitStore(sp.GetRequiredService<TimeProvider>());
+        });
         services.TryAddSingleton<RateLimiter>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IUsageObserver, RateLimiter>(sp => sp.GetRequiredService<RateLimiter>()));
         return builder;

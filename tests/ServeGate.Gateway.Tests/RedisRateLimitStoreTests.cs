@@ -1,0 +1,106 @@
+using System.Net;
+using ServeGate.Core.Limits;
+using ServeGate.Redis;
+
+namespace ServeGate.Gateway.Tests;
+
+/// <summary>The Redis limit store against a real redis-server (one per class, a unique key prefix per test).</summary>
+public sealed class RedisRateLimitStoreTests(RedisServer redis) : IClassFixture<RedisServer>
+{
+    private static string Me() => "test:" + Guid.NewGuid().ToString("N") + ":";
+
+    [Fact]
+    public async Task TryAddAllAsync_WithinLimits_AddsAllAndReturnsValues()
+    {
+        using var store = RedisRateLimitStore.Connect(redis.Configuration, TimeSpan.FromSeconds(2));
+        var prefix = Me();
+        CounterAdd[] adds = [new(prefix + "a", 3, 10, TimeSpan.FromMinutes(1)), new(prefix + "b", 5, -1, TimeSpan.FromMinutes(1))];
+
+        var first = await store.TryAddAllAsync(adds, CancellationToken.None);
+        var second = await store.TryAddAllAsync(adds, CancellationToken.None);
+
+        Assert.True(first.Allowed);
+        Assert.Equal([3L, 5L], first.Values);
+        Assert.True(second.Allowed);
+        Assert.Equal([6L, 10L], second.Values);
+    }
+
+    [Fact]
+    public async Task TryAddAllAsync_OneOverLimit_AddsNothing()
+    {
+        using var store = RedisRateLimitStore.Connect(redis.Configuration, TimeSpan.FromSeconds(2));
+        var prefix = Me();
+        CounterAdd[] adds = [new(prefix + "a", 1, 10, TimeSpan.FromMinutes(1)), new(prefix + "b", 7, 10, TimeSpan.FromMinutes(1))];
+
+        await store.TryAddAllAsync(adds, CancellationToken.None);
+        var refused = await store.TryAddAllAsync(adds, CancellationToken.None);
+        await store.AddAsync([new(prefix + "b", -7, -1, TimeSpan.FromMinutes(1))], CancellationToken.None); // settle
+        var afterSettle = await store.TryAddAllAsync(adds, CancellationToken.None);
+
+        Assert.False(refused.Allowed);
+        Assert.Equal(1, refused.RefusedIndex);
+        Assert.Equal([1L, 7L], refused.Values);
+        Assert.True(afterSettle.Allowed);
+        Assert.Equal([2L, 7L], afterSettle.Values);
+    }
+
+    [Fact]
+    public async Task TryAddAllAsync_200ConcurrentFromTwoClients_ExactlyLimitAllowed()
+    {
+        using var a = RedisRateLimitStore.Connect(redis.Configuration, TimeSpan.FromSeconds(2));
+        using var b = RedisRateLimitStore.Connect(redis.Configuration, TimeSpan.FromSeconds(2));
+        var key = Me() + "req";
+        var allowed = 0;
+
+        await Parallel.ForAsync(0, 200, new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, ct) =>
+        {
+            var result = await (i % 2 == 0 ? a : b).TryAddAllAsync([new CounterAdd(key, 1, 50, TimeSpan.FromMinutes(1))], ct);
+            if (result.Allowed)
+            {
+                Interlocked.Increment(ref allowed);
+            }
+        });
+
+        Assert.Equal(50, allowed);
+    }
+
+    [Fact]
+    public async Task TryAddAllAsync_RedisDown_ThrowsUnavailable()
+    {
+        using var store = RedisRateLimitStore.Connect($"127.0.0.1:{RedisServer.FreePort()}", TimeSpan.FromMilliseconds(300));
+
+        await Assert.ThrowsAsync<RateLimitStoreUnavailableException>(async () =>
+            await store.TryAddAllAsync([new CounterAdd(Me() + "x", 1, 5, TimeSpan.FromMinutes(1))], CancellationToken.None));
+    }
+}
+
+/// <summary>Fail-open and fail-closed through HTTP when the Redis the gateway is configured with is down.</summary>
+public sealed class RedisFailModeTests
+{
+    private static async Task<HttpStatusCode> StatusWithRedisDownAsync(string failMode)
+    {
+        await using var gateway = await GatewayHost.StartAsync(new Dictionary<string, string?>
+        {
+            ["ServeGate:Gateway:Limits:Store"] = "Redis",
+            ["ServeGate:Gateway:Limits:Redis"] = $"127.0.0.1:{RedisServer.FreePort()}",
+            ["ServeGate:Gateway:Limits:FailMode"] = failMode,
+        });
+        using var create = await gateway.Http.PostAsync(new Uri("/admin/keys", UriKind.Relative), GatewayHost.Json(new { name = "n", team = "t", requests_per_minute = 10 }));
+        var key = (string)GatewayHost.Parse(await create.Content.ReadAsStringAsync())!["key"]!;
+
+        using var response = await gateway.PostAsync("/v1/completions", new { model = GatewayHost.BaseModel, prompt = "Hi", max_tokens = 1 }, apiKey: key);
+        return response.StatusCode;
+    }
+
+    [Fact]
+    public async Task Completions_RedisDownFailOpen_Served()
+    {
+        Assert.Equal(HttpStatusCode.OK, await StatusWithRedisDownAsync("Open"));
+    }
+
+    [Fact]
+    public async Task Completions_RedisDownFailClosed_Returns503()
+    {
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, await StatusWithRedisDownAsync("Closed"));
+    }
+}
