@@ -31,9 +31,33 @@ public sealed class GatewayOptions
     /// <summary>Where the limit counters live and what happens when they cannot be reached.</summary>
     public LimitsOptions Limits { get; set; } = new();
 
+    /// <summary>Remote workers (ServeGate.WorkerHost). Empty: the worker runs in this process (the embedded default).</summary>
+    public List<WorkerEndpoint> Workers { get; set; } = [];
+
+    /// <summary>How requests are spread over <see cref="Workers"/>.</summary>
+    public RoutingOptions Routing { get; set; } = new();
+
     /// <summary>Problems with these settings, all at once.</summary>
     public IEnumerable<string> Validate()
     {
+        for (var i = 0; i < Workers.Count; i++)
+        {
+            if (!Uri.TryCreate(Workers[i].Url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+            {
+                yield return $"ServeGate:Gateway:Workers:{i}:Url must be an absolute http(s) URL.";
+            }
+
+            if (Workers[i].Models.Count == 0)
+            {
+                yield return $"ServeGate:Gateway:Workers:{i}:Models must name at least one model.";
+            }
+        }
+
+        if (Routing.HealthCheckInterval <= TimeSpan.Zero)
+        {
+            yield return "ServeGate:Gateway:Routing:HealthCheckInterval must be positive.";
+        }
+
         if (Limits.Store == LimitStoreKind.Redis && string.IsNullOrWhiteSpace(Limits.Redis))
         {
             yield return "ServeGate:Gateway:Limits:Redis (host:port) is required when Limits:Store is Redis.";
@@ -128,4 +152,37 @@ public sealed class LimitsOptions
 
     /// <summary>Output tokens assumed for the reservation when the request sets no max_tokens.</summary>
     public int DefaultMaxTokensEstimate { get; set; } = 256;
+}
+
+/// <summary>One remote worker and the models it serves.</summary>
+public sealed class WorkerEndpoint
+{
+    public string Url { get; set; } = string.Empty;
+
+    public List<string> Models { get; set; } = [];
+}
+
+public enum BalancingPolicy
+{
+    /// <summary>The destination with the fewest requests in flight. The default.</summary>
+    LeastOutstanding,
+
+    /// <summary>Each destination in turn (the baseline prefix affinity is measured against).</summary>
+    RoundRobin,
+}
+
+public sealed class RoutingOptions
+{
+    public BalancingPolicy Balancing { get; set; } = BalancingPolicy.LeastOutstanding;
+
+    /// <summary>
+    /// Send prompts that start alike to the same worker (rendezvous hash of the first characters), where its KV cache
+    /// already holds the prefix, unless that worker has <see cref="AffinitySaturation"/> requests in flight.
+    /// </summary>
+    public bool PrefixAffinity { get; set; } = true;
+
+    public int AffinitySaturation { get; set; } = 8;
+
+    /// <summary>How often each worker's <c>/ready</c> is probed.</summary>
+    public TimeSpan HealthCheckInterval { get; set; } = TimeSpan.FromSeconds(2);
 }

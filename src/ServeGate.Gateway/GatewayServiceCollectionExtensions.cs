@@ -4,6 +4,7 @@ using ServeGate.Gateway.Admin;
 using ServeGate.Core.Limits;
 using ServeGate.Gateway.Auth;
 using ServeGate.Gateway.Limits;
+using ServeGate.Gateway.Routing;
 using ServeGate.Gateway.Metering;
 using ServeGate.Gateway.Pipeline;
 using ServeGate.Metering;
@@ -39,8 +40,17 @@ public static class GatewayServiceCollectionExtensions
         });
         services.TryAddSingleton<RateLimiter>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IUsageObserver, RateLimiter>(sp => sp.GetRequiredService<RateLimiter>()));
+        services.TryAddSingleton<WorkerPool>();
+        services.TryAddSingleton<ForwarderInvoker>();
+        services.AddHttpForwarder();
+        services.AddHttpClient(WorkerHealthProbe.ClientName, client => client.Timeout = TimeSpan.FromSeconds(5));
+        services.AddHostedService<WorkerHealthProbe>();
         return builder;
     }
+
+    /// <summary>True when <c>ServeGate:Gateway:Workers</c> names remote workers (else the worker runs in this process).</summary>
+    public static bool HasRemoteWorkers(this IConfiguration configuration) =>
+        configuration.GetSection(GatewayOptions.SectionName + ":Workers").GetChildren().Any();
 
     public static WebApplication MapServeGateGateway(this WebApplication app)
     {

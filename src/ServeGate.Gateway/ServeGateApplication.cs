@@ -1,3 +1,4 @@
+using ServeGate.Gateway.Routing;
 using ServeGate.Worker;
 using ServeGate.Worker.Api;
 
@@ -27,12 +28,24 @@ public static class ServeGateApplication
         }
 
         builder.AddServeGateHost();
-        builder.AddServeGateWorker();
+        var remote = builder.Configuration.HasRemoteWorkers();
+        if (!remote)
+        {
+            builder.AddServeGateWorker(); // the embedded default: the worker in this process
+        }
+
         builder.AddServeGateGateway();
 
         var app = builder.Build();
         app.MapServeGateGateway();
-        app.MapOpenAiApi();
+        if (remote)
+        {
+            app.MapRemoteWorkerApi();
+        }
+        else
+        {
+            app.MapOpenAiApi();
+        }
         return app;
     }
 }
