@@ -4,6 +4,7 @@ using ServeGate.Gateway.Admin;
 using ServeGate.Core.Limits;
 using ServeGate.Gateway.Auth;
 using ServeGate.Gateway.Limits;
+using ServeGate.Gateway.Metrics;
 using ServeGate.Gateway.Routing;
 using ServeGate.Gateway.Metering;
 using ServeGate.Gateway.Pipeline;
@@ -40,6 +41,9 @@ public static class GatewayServiceCollectionExtensions
         });
         services.TryAddSingleton<RateLimiter>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IUsageObserver, RateLimiter>(sp => sp.GetRequiredService<RateLimiter>()));
+        services.TryAddSingleton<GatewayMetrics>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IUsageObserver, GatewayMetrics>(sp => sp.GetRequiredService<GatewayMetrics>()));
+        services.TryAddSingleton<PrometheusExporter>();
         services.TryAddSingleton<WorkerPool>();
         services.TryAddSingleton<ForwarderInvoker>();
         services.AddHttpForwarder();
@@ -64,7 +68,12 @@ public static class GatewayServiceCollectionExtensions
             pipeline.UseMiddleware<ModelAccessMiddleware>();
             pipeline.UseMiddleware<RateLimitMiddleware>();
         });
+        // Created now, so that the listener sees every measurement from the first request on.
+        _ = app.Services.GetRequiredService<PrometheusExporter>();
+        _ = app.Services.GetRequiredService<GatewayMetrics>();
         app.MapAdminApi();
+        app.MapGet("/metrics", (PrometheusExporter exporter, GatewayMetrics metrics) =>
+            Results.Text(exporter.Scrape(), "text/plain; version=0.0.4; charset=utf-8"));
         return app;
     }
 
