@@ -54,6 +54,11 @@ internal sealed partial class MeteringMiddleware(
         {
             // The client left while we were writing: metered below as cancelled.
         }
+        catch (Exception) when (!context.Response.HasStarted)
+        {
+            context.Response.StatusCode = StatusCodes.Status500InternalServerError; // what the server will answer; metered as failed
+            throw;
+        }
         finally
         {
             context.Features.Set(originalBody);
