@@ -65,6 +65,27 @@ public sealed class RedisRateLimitStoreTests(RedisServer redis) : IClassFixture<
     }
 
     [Fact]
+    public async Task RateLimiter_OnRedis_ReservesThenSettlesLikeInProcess()
+    {
+        using var store = RedisRateLimitStore.Connect(redis.Configuration, TimeSpan.FromSeconds(2));
+        var (limiter, _) = RateLimiterTests.Create(store);
+        var key = RateLimiterTests.Key(tpm: 100);
+        var request = RateLimiterTests.Request(bodyBytes: 100, maxTokens: 50); // reserves 75
+
+        var first = await limiter.ReserveAsync(key, request, CancellationToken.None);
+        request.Reservation = first!.Reservation;
+        var refused = await limiter.ReserveAsync(key, RateLimiterTests.Request(100, 50), CancellationToken.None);
+        await limiter.OnUsageAsync(request, RateLimiterTests.Usage(request, prompt: 12, completion: 8));
+        var allowed = await limiter.ReserveAsync(key, RateLimiterTests.Request(100, 50), CancellationToken.None);
+
+        Assert.True(first.Allowed);
+        Assert.False(refused!.Allowed);
+        Assert.Equal("25", refused.Headers["x-ratelimit-remaining-tokens"]);
+        Assert.True(allowed!.Allowed);
+        Assert.Equal("5", allowed.Headers["x-ratelimit-remaining-tokens"]);
+    }
+
+    [Fact]
     public async Task TryAddAllAsync_RedisDown_ThrowsUnavailable()
     {
         using var store = RedisRateLimitStore.Connect($"127.0.0.1:{RedisServer.FreePort()}", TimeSpan.FromMilliseconds(300));

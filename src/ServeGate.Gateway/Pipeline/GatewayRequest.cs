@@ -15,9 +15,9 @@ internal sealed class GatewayRequest
 
     public required DateTimeOffset ReceivedAt { get; init; }
 
-    public string KeyId { get; set; } = "local";
+    public string KeyId { get; set; } = "anonymous";
 
-    public string Team { get; set; } = "local";
+    public string Team { get; set; } = "anonymous";
 
     /// <summary>The model named in the body; empty until the body was read.</summary>
     public string Model { get; set; } = string.Empty;
