@@ -14,4 +14,5 @@ namespace ServeGate.Gateway;
 [JsonSerializable(typeof(KeyList))]
 [JsonSerializable(typeof(KeyView))]
 [JsonSerializable(typeof(CreateKeyRequest))]
+[JsonSerializable(typeof(ServeGate.Core.Limits.CounterAdd[]))]
 internal sealed partial class GatewayJsonContext : JsonSerializerContext;

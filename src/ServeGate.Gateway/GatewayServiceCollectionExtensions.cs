@@ -39,6 +39,8 @@ public static class GatewayServiceCollectionExtensions
                 ? RedisRateLimitStore.Connect(limits.Redis, TimeSpan.FromSeconds(1))
                 : new InProcessRateLimitStore(sp.GetRequiredService<TimeProvider>());
         });
+        services.TryAddSingleton<SettlementSpool>();
+        services.AddHostedService(sp => sp.GetRequiredService<SettlementSpool>());
         services.TryAddSingleton<RateLimiter>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IUsageObserver, RateLimiter>(sp => sp.GetRequiredService<RateLimiter>()));
         services.TryAddSingleton<GatewayMetrics>();

@@ -125,3 +125,50 @@ public sealed class RedisFailModeTests
         Assert.Equal(HttpStatusCode.ServiceUnavailable, await StatusWithRedisDownAsync("Closed"));
     }
 }
+
+/// <summary>Settlements made while Redis is down are spooled to a file and replayed when it is back.</summary>
+public sealed class SettlementSpoolTests
+{
+    [Fact]
+    public async Task OnUsageAsync_RedisDown_SpoolsAndReplaysWhenBack()
+    {
+        var port = RedisServer.FreePort();
+        var directory = Directory.CreateTempSubdirectory("servegate-spool-").FullName;
+        using var store = RedisRateLimitStore.Connect($"127.0.0.1:{port}", TimeSpan.FromMilliseconds(500));
+        var metering = Microsoft.Extensions.Options.Options.Create(new ServeGate.Metering.MeteringOptions { DatabasePath = Path.Combine(directory, "usage.db") });
+        using var spool = new ServeGate.Gateway.Limits.SettlementSpool(metering, store, Microsoft.Extensions.Logging.Abstractions.NullLogger<ServeGate.Gateway.Limits.SettlementSpool>.Instance);
+        var limiter = new ServeGate.Gateway.Limits.RateLimiter(store, Microsoft.Extensions.Options.Options.Create(new GatewayOptions()), new ManualTime(DateTimeOffset.UtcNow), spool);
+        var request = RateLimiterTests.Request(bodyBytes: 100, maxTokens: 50);
+        var counter = "test:" + Guid.NewGuid().ToString("N") + ":tok";
+        request.Reservation = new ServeGate.Gateway.Limits.LimitReservation([new CounterAdd(counter, 75, 100, TimeSpan.FromMinutes(5))], [], 75, 0);
+
+        await limiter.OnUsageAsync(request, RateLimiterTests.Usage(request, prompt: 12, completion: 8)); // Redis down: -55 spooled
+        Assert.True(File.Exists(spool.FilePath));
+
+        var redis = new RedisServer { RequestedPort = port };
+        await redis.InitializeAsync();
+        var replayed = false;
+        CounterResult value;
+        try
+        {
+            for (var i = 0; i < 40 && !replayed; i++)
+            {
+                replayed = await spool.ReplayAsync(CancellationToken.None);
+                if (!replayed)
+                {
+                    await Task.Delay(250);
+                }
+            }
+
+            value = await store.TryAddAllAsync([new CounterAdd(counter, 0, -1, TimeSpan.FromMinutes(5))], CancellationToken.None);
+        }
+        finally
+        {
+            await redis.DisposeAsync();
+        }
+
+        Assert.True(replayed);
+        Assert.False(File.Exists(spool.FilePath));
+        Assert.Equal(-55, value.Values[0]);
+    }
+}

@@ -13,6 +13,9 @@ public sealed class RedisServer : IAsyncLifetime
 
     public int Port { get; private set; }
 
+    /// <summary>A port to use instead of a free one (set before <see cref="InitializeAsync"/>).</summary>
+    public int? RequestedPort { get; init; }
+
     public string Configuration => $"127.0.0.1:{Port}";
 
     public static int FreePort()
@@ -24,7 +27,7 @@ public sealed class RedisServer : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Port = FreePort();
+        Port = RequestedPort ?? FreePort();
         var start = new ProcessStartInfo("redis-server")
         {
             RedirectStandardOutput = true,

@@ -19,7 +19,7 @@ internal sealed record LimitDecision(bool Allowed, LimitReservation? Reservation
 /// reserves the request's estimate (prompt bytes / 4 + max_tokens) before it runs, and settles the difference with the
 /// actual usage after (<see cref="IUsageObserver"/>), so a limit is overshot by at most one request's error.
 /// </summary>
-internal sealed class RateLimiter(IRateLimitStore store, IOptions<GatewayOptions> options, TimeProvider time) : IUsageObserver
+internal sealed class RateLimiter(IRateLimitStore store, IOptions<GatewayOptions> options, TimeProvider time, SettlementSpool? spool = null) : IUsageObserver
 {
     private static readonly TimeSpan MinuteTtl = TimeSpan.FromMinutes(2);
 
@@ -111,9 +111,18 @@ internal sealed class RateLimiter(IRateLimitStore store, IOptions<GatewayOptions
             .Concat(reservation.Spend.Select(a => a with { Amount = spendDelta, Limit = -1 }))
             .Where(a => a.Amount != 0)
             .ToList();
-        if (adds.Count > 0)
+        if (adds.Count == 0)
+        {
+            return;
+        }
+
+        try
         {
             await store.AddAsync(adds, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (RateLimitStoreUnavailableException) when (spool is not null)
+        {
+            await spool.AppendAsync(adds).ConfigureAwait(false); // replayed when the store is back
         }
     }
 
