@@ -1,15 +1,20 @@
+using System.Text.Json.Serialization;
+
 namespace ServeGate.Metering;
 
 /// <summary>How a metered request ended.</summary>
 public enum UsageOutcome
 {
     /// <summary>The response was sent in full.</summary>
+    [JsonStringEnumMemberName("completed")]
     Completed,
 
     /// <summary>The client went away before the response ended; tokens are those generated so far.</summary>
+    [JsonStringEnumMemberName("cancelled")]
     Cancelled,
 
     /// <summary>The request was answered with an error status (4xx/5xx) by the gateway or the worker.</summary>
+    [JsonStringEnumMemberName("failed")]
     Failed,
 }
 

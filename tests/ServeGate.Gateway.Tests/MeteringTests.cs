@@ -118,6 +118,22 @@ public sealed class MeteringTests(SharedGateway shared)
     }
 
     [Fact]
+    public async Task AdminUsage_OpenLocalMode_ListsRecordsAsSnakeCaseJson()
+    {
+        using var response = await Gateway.PostAsync("/v1/completions", Completion(stream: false, maxTokens: 2));
+        var requestId = RequestId(response);
+        await RecordOfAsync(requestId);
+
+        var body = GatewayHost.Parse(await Gateway.Http.GetStringAsync(new Uri("/admin/usage?key_id=local&limit=1000", UriKind.Relative)))!;
+
+        var record = body["data"]!.AsArray().Single(r => (string?)r!["request_id"] == requestId)!;
+        Assert.Equal("completed", (string?)record["outcome"]);
+        Assert.Equal("local", (string?)record["team"]);
+        Assert.True((int)record["prompt_tokens"]! > 0);
+        Assert.NotNull(record["compute_seconds"]);
+    }
+
+    [Fact]
     public async Task UnknownModel_Failed_OneRecordWithStatus()
     {
         using var response = await Gateway.PostAsync("/v1/completions", new { model = "no-such-model", prompt = "x", max_tokens = 1 });
