@@ -18,6 +18,8 @@ internal static class CommandLine
           --ctx-size N        most tokens per request (prompt + output)
           --backend cpu|cuda  llama.cpp build to load (default cpu)
           --gpu-layers N      layers to offload with cuda (-1 = all)
+          --worker URL=M1,M2  gateway only: forward models M1, M2 to the worker host at URL (repeat for more);
+                              without --worker the worker runs in this process
           --KEY=VALUE         any configuration key, e.g. --ServeGate:Worker:MaxQueue=128
         """;
 
@@ -26,6 +28,7 @@ internal static class CommandLine
         var settings = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
         var rest = new List<string>();
         var models = 0;
+        var workers = 0;
         for (var i = 0; i < args.Length; i++)
         {
             var arg = args[i];
@@ -71,6 +74,23 @@ internal static class CommandLine
                     }
 
                     settings["LlamaCpp:Backend"] = backend;
+                    break;
+                case "--worker":
+                    var worker = Next() ?? string.Empty;
+                    var split = worker.LastIndexOf('=');
+                    if (split <= 0 || split == worker.Length - 1)
+                    {
+                        return (settings, [], "--worker needs URL=MODEL[,MODEL...], e.g. http://10.0.0.5:8081=tiny-base");
+                    }
+
+                    settings[$"ServeGate:Gateway:Workers:{workers}:Url"] = worker[..split];
+                    var served = worker[(split + 1)..].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+                    for (var m = 0; m < served.Length; m++)
+                    {
+                        settings[$"ServeGate:Gateway:Workers:{workers}:Models:{m}"] = served[m];
+                    }
+
+                    workers++;
                     break;
                 case "--gpu-layers":
                     settings["LlamaCpp:GpuLayers"] = Next();

@@ -1,3 +1,4 @@
+using ServeGate.Gateway.Routing;
 using ServeGate.Worker;
 using ServeGate.Worker.Api;
 
@@ -27,10 +28,24 @@ public static class ServeGateApplication
         }
 
         builder.AddServeGateHost();
-        builder.AddServeGateWorker();
+        var remote = builder.Configuration.HasRemoteWorkers();
+        if (!remote)
+        {
+            builder.AddServeGateWorker(); // the embedded default: the worker in this process
+        }
+
+        builder.AddServeGateGateway();
 
         var app = builder.Build();
-        app.MapOpenAiApi();
+        app.MapServeGateGateway();
+        if (remote)
+        {
+            app.MapRemoteWorkerApi();
+        }
+        else
+        {
+            app.MapOpenAiApi();
+        }
         return app;
     }
 }

@@ -16,6 +16,7 @@ public class GatewayFixture : IAsyncLifetime
     public const string BaseModel = "tiny-base";
     public const string InstructModel = "tiny-instruct";
 
+    private readonly string _directory = Directory.CreateTempSubdirectory("servegate-api-").FullName;
     private WebApplication? _app;
 
     public Uri BaseAddress { get; private set; } = null!;
@@ -38,6 +39,9 @@ public class GatewayFixture : IAsyncLifetime
         ["ServeGate:Worker:Parallel"] = "4",
         ["ServeGate:Worker:ContextLength"] = "512",
         ["ServeGate:MaxRequestBodyBytes"] = "65536",
+        // A ledger and key store of the fixture's own: a key created in the machine's default store would end open local mode.
+        ["ServeGate:Metering:DatabasePath"] = Path.Combine(_directory, "usage.db"),
+        ["ServeGate:Gateway:KeyStorePath"] = Path.Combine(_directory, "keys.db"),
         ["Logging:LogLevel:Default"] = "Warning",
     };
 
@@ -77,6 +81,14 @@ public class GatewayFixture : IAsyncLifetime
         {
             await _app.StopAsync();
             await _app.DisposeAsync();
+        }
+
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException)
+        {
         }
     }
 }

@@ -1,0 +1,112 @@
+using System.Text.Json;
+using ServeGate.Core.OpenAi;
+using ServeGate.Gateway.Auth;
+using ServeGate.Metering;
+
+namespace ServeGate.Gateway.Admin;
+
+/// <summary>
+/// The <c>/admin</c> endpoints, behind the admin key (<see cref="AccessPolicy.IsAdmin"/>): API keys (the secret is
+/// shown once, in the answer to its creation) and usage records.
+/// </summary>
+internal static partial class AdminApi
+{
+    public static IEndpointRouteBuilder MapAdminApi(this IEndpointRouteBuilder endpoints)
+    {
+        var admin = endpoints.MapGroup("/admin").AddEndpointFilter(async (context, next) =>
+        {
+            var policy = context.HttpContext.RequestServices.GetRequiredService<AccessPolicy>();
+            return policy.IsAdmin(AccessPolicy.Bearer(context.HttpContext))
+                ? await next(context).ConfigureAwait(false)
+                : Error(new ApiError(StatusCodes.Status401Unauthorized, "The admin API needs the admin key (ServeGate:Gateway:AdminKey or SERVEGATE_ADMIN_KEY) as 'Authorization: Bearer'.", "invalid_request_error", null, "invalid_api_key"));
+        });
+        admin.MapPost("/keys", CreateKey);
+        admin.MapGet("/keys", (ApiKeyStore keys) => TypedResults.Json(new KeyList { Data = [.. keys.All.Select(k => KeyView.Of(k))] }, GatewayJsonContext.Default.KeyList));
+        admin.MapDelete("/keys/{id}", RevokeKey);
+        admin.MapGet("/usage", ListUsageAsync);
+        return endpoints;
+    }
+
+    private static async Task<IResult> CreateKey(HttpRequest http, ApiKeyStore keys, ILoggerFactory loggers)
+    {
+        CreateKeyRequest? body;
+        try
+        {
+            body = await JsonSerializer.DeserializeAsync(http.Body, GatewayJsonContext.Default.CreateKeyRequest, http.HttpContext.RequestAborted).ConfigureAwait(false);
+        }
+        catch (JsonException)
+        {
+            body = null;
+        }
+
+        if (body is null)
+        {
+            return Error(ApiError.InvalidRequest("The body must be a JSON object: {\"name\", \"team\", \"models\", \"tokens_per_minute\", \"requests_per_minute\", \"budget_usd\", \"budget_period\"}."));
+        }
+
+        var errors = new List<string>();
+        if (string.IsNullOrWhiteSpace(body.Name))
+        {
+            errors.Add("name is required");
+        }
+
+        if (string.IsNullOrWhiteSpace(body.Team))
+        {
+            errors.Add("team is required");
+        }
+
+        if (body.TokensPerMinute is < 1 || body.RequestsPerMinute is < 1 || body.BudgetUsd is < 0)
+        {
+            errors.Add("limits must be positive");
+        }
+
+        if (body.BudgetPeriod is not (null or "day" or "month"))
+        {
+            errors.Add("budget_period must be day or month");
+        }
+
+        if (errors.Count > 0)
+        {
+            return Error(ApiError.InvalidRequest(string.Join("; ", errors) + "."));
+        }
+
+        var key = keys.Create(body, out var secret);
+        Log.KeyCreated(loggers.CreateLogger(typeof(AdminApi).FullName!), key.Id, key.Team);
+        return TypedResults.Json(KeyView.Of(key, secret), GatewayJsonContext.Default.KeyView, statusCode: StatusCodes.Status201Created);
+    }
+
+    private static IResult RevokeKey(string id, ApiKeyStore keys, ILoggerFactory loggers)
+    {
+        if (!keys.Revoke(id))
+        {
+            return Error(new ApiError(StatusCodes.Status404NotFound, $"No API key has the id '{id}'.", "invalid_request_error", "id", "key_not_found"));
+        }
+
+        Log.KeyRevoked(loggers.CreateLogger(typeof(AdminApi).FullName!), id);
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<IResult> ListUsageAsync(IUsageStore store, string? key_id, string? team, int? limit, CancellationToken cancellationToken)
+    {
+        var records = await store.QueryAsync(new UsageQuery { KeyId = key_id, Team = team, Limit = limit ?? 100 }, cancellationToken).ConfigureAwait(false);
+        return TypedResults.Json(new UsageList { Data = records }, GatewayJsonContext.Default.UsageList);
+    }
+
+    private static IResult Error(ApiError error) => TypedResults.Json(error.ToEnvelope(), OpenAiJson.Context.ErrorEnvelope, statusCode: error.Status);
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = GatewayLogEvents.KeyCreated, Level = LogLevel.Information, Message = "API key {KeyId} created for team {Team}.")]
+        public static partial void KeyCreated(ILogger logger, string keyId, string team);
+
+        [LoggerMessage(EventId = GatewayLogEvents.KeyRevoked, Level = LogLevel.Information, Message = "API key {KeyId} revoked.")]
+        public static partial void KeyRevoked(ILogger logger, string keyId);
+    }
+}
+
+internal sealed class UsageList
+{
+    public string Object { get; init; } = "list";
+
+    public required IReadOnlyList<UsageRecord> Data { get; init; }
+}

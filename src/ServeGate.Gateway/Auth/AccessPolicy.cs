@@ -1,0 +1,76 @@
+using System.Globalization;
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Options;
+
+namespace ServeGate.Gateway.Auth;
+
+/// <summary>
+/// Who may call without a key. Open local mode: no key exists and the listener is loopback-only, so every request
+/// belongs to the <c>local</c> account. On any other address the gateway refuses to start without keys unless
+/// <c>ServeGate:Gateway:AllowAnonymous</c> is true.
+/// </summary>
+internal sealed class AccessPolicy
+{
+    private readonly byte[]? _adminKeyHash;
+
+    public AccessPolicy(IConfiguration configuration, IOptions<GatewayOptions> options)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        ArgumentNullException.ThrowIfNull(options);
+        var host = configuration["ServeGate:Host"] is { Length: > 0 } h ? h : "127.0.0.1";
+        IsLoopbackOnly = IPAddress.TryParse(host, out var address) && IPAddress.IsLoopback(address);
+        AllowAnonymous = options.Value.AllowAnonymous;
+        var adminKey = options.Value.AdminKey is { Length: > 0 } configured ? configured : Environment.GetEnvironmentVariable("SERVEGATE_ADMIN_KEY");
+        _adminKeyHash = string.IsNullOrEmpty(adminKey) ? null : SHA256.HashData(Encoding.UTF8.GetBytes(adminKey));
+        Port = int.TryParse(configuration["ServeGate:Port"], NumberStyles.None, CultureInfo.InvariantCulture, out var port) ? port : 8080;
+    }
+
+    public bool IsLoopbackOnly { get; }
+
+    public bool AllowAnonymous { get; }
+
+    public int Port { get; }
+
+    /// <summary>Whether requests without a key are served while no key exists.</summary>
+    public bool OpenWithoutKeys => IsLoopbackOnly || AllowAnonymous;
+
+    /// <summary>The admin API: the admin key when one is configured; else open on loopback, closed elsewhere.</summary>
+    public bool IsAdmin(string? bearer)
+    {
+        if (_adminKeyHash is null)
+        {
+            return IsLoopbackOnly;
+        }
+
+        return bearer is not null && CryptographicOperations.FixedTimeEquals(_adminKeyHash, SHA256.HashData(Encoding.UTF8.GetBytes(bearer)));
+    }
+
+    /// <summary>The token of an <c>Authorization: Bearer</c> header, or null.</summary>
+    public static string? Bearer(HttpContext context)
+    {
+        var header = context.Request.Headers.Authorization.ToString();
+        return header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header["Bearer ".Length..].Trim() : null;
+    }
+}
+
+/// <summary>Refuses to start a gateway that would serve anyone on a public address with no keys.</summary>
+internal sealed class OpenAccessGuard(AccessPolicy policy, ApiKeyStore keys) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (!policy.OpenWithoutKeys && !keys.HasKeys)
+        {
+            throw new OptionsValidationException(GatewayOptions.SectionName, typeof(GatewayOptions),
+            [
+                "The gateway listens on a non-loopback address and no API key exists: create keys first (POST /admin/keys on a loopback " +
+                "listener with the same ServeGate:Gateway:KeyStorePath) or set ServeGate:Gateway:AllowAnonymous=true.",
+            ]);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

@@ -1,0 +1,98 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using ServeGate.Gateway.Admin;
+using ServeGate.Core.Limits;
+using ServeGate.Gateway.Auth;
+using ServeGate.Gateway.Limits;
+using ServeGate.Gateway.Metrics;
+using ServeGate.Gateway.Routing;
+using ServeGate.Gateway.Metering;
+using ServeGate.Gateway.Pipeline;
+using ServeGate.Metering;
+using ServeGate.Redis;
+
+namespace ServeGate.Gateway;
+
+/// <summary>
+/// The gateway in front of the OpenAI endpoints. Every inference request takes the same path, whether the worker runs
+/// in this process or behind the proxy:
+/// <c>MeteringMiddleware</c> (one usage record per request) → <c>ApiKeyAuthenticationMiddleware</c> (401) →
+/// <c>InferenceRequestReader</c> (model, stream, usage chunk) → <c>ModelAccessMiddleware</c> (403) → <c>RateLimitMiddleware</c> (429) → the endpoint.
+/// </summary>
+public static class GatewayServiceCollectionExtensions
+{
+    public static WebApplicationBuilder AddServeGateGateway(this WebApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var services = builder.Services;
+        services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.SectionName).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GatewayOptions>, GatewayOptionsValidator>());
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddServeGateMetering();
+        services.TryAddSingleton<AccessPolicy>();
+        services.TryAddSingleton<ApiKeyStore>();
+        services.AddHostedService<OpenAccessGuard>();
+        services.TryAddSingleton<IRateLimitStore>(sp =>
+        {
+            var limits = sp.GetRequiredService<IOptions<GatewayOptions>>().Value.Limits;
+            return limits.Store == LimitStoreKind.Redis
+                ? RedisRateLimitStore.Connect(limits.Redis, TimeSpan.FromSeconds(1))
+                : new InProcessRateLimitStore(sp.GetRequiredService<TimeProvider>());
+        });
+        services.TryAddSingleton<SettlementSpool>();
+        services.AddHostedService(sp => sp.GetRequiredService<SettlementSpool>());
+        services.TryAddSingleton<RateLimiter>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IUsageObserver, RateLimiter>(sp => sp.GetRequiredService<RateLimiter>()));
+        services.TryAddSingleton<GatewayMetrics>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IUsageObserver, GatewayMetrics>(sp => sp.GetRequiredService<GatewayMetrics>()));
+        services.TryAddSingleton<PrometheusExporter>();
+        services.TryAddSingleton<WorkerPool>();
+        services.TryAddSingleton<ForwarderInvoker>();
+        services.AddHttpForwarder();
+        services.AddHttpClient(WorkerHealthProbe.ClientName, client => client.Timeout = TimeSpan.FromSeconds(5));
+        services.AddHostedService<WorkerHealthProbe>();
+        return builder;
+    }
+
+    /// <summary>True when <c>ServeGate:Gateway:Workers</c> names remote workers (else the worker runs in this process).</summary>
+    public static bool HasRemoteWorkers(this IConfiguration configuration) =>
+        configuration.GetSection(GatewayOptions.SectionName + ":Workers").GetChildren().Any();
+
+    public static WebApplication MapServeGateGateway(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        // The request path, in order. Metering is outermost so that refused requests are recorded too.
+        app.UseWhen(IsInference, pipeline => pipeline.UseMiddleware<MeteringMiddleware>());
+        app.UseWhen(IsApi, pipeline => pipeline.UseMiddleware<ApiKeyAuthenticationMiddleware>());
+        app.UseWhen(IsInference, pipeline =>
+        {
+            pipeline.UseMiddleware<InferenceRequestReader>();
+            pipeline.UseMiddleware<ModelAccessMiddleware>();
+            pipeline.UseMiddleware<RateLimitMiddleware>();
+        });
+        // Created now, so that the listener sees every measurement from the first request on.
+        _ = app.Services.GetRequiredService<PrometheusExporter>();
+        _ = app.Services.GetRequiredService<GatewayMetrics>();
+        app.MapAdminApi();
+        app.MapGet("/metrics", (PrometheusExporter exporter, GatewayMetrics metrics) =>
+            Results.Text(exporter.Scrape(), "text/plain; version=0.0.4; charset=utf-8"));
+        return app;
+    }
+
+    /// <summary>The OpenAI API, which needs an API key (outside open local mode).</summary>
+    internal static bool IsApi(HttpContext context) => context.Request.Path.StartsWithSegments("/v1", StringComparison.Ordinal);
+
+    /// <summary>The requests that generate tokens, and so are metered and limited.</summary>
+    internal static bool IsInference(HttpContext context) =>
+        HttpMethods.IsPost(context.Request.Method)
+        && (context.Request.Path.Equals("/v1/completions", StringComparison.Ordinal) || context.Request.Path.Equals("/v1/chat/completions", StringComparison.Ordinal));
+
+    private sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
+    {
+        public ValidateOptionsResult Validate(string? name, GatewayOptions options)
+        {
+            var errors = options.Validate().ToList();
+            return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+        }
+    }
+}

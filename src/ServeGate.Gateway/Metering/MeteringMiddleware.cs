@@ -1,0 +1,133 @@
+using System.Security.Cryptography;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Options;
+using ServeGate.Gateway.Pipeline;
+using ServeGate.Metering;
+
+namespace ServeGate.Gateway.Metering;
+
+/// <summary>
+/// The outermost step of the inference pipeline: gives the request its <see cref="GatewayRequest"/>, watches the
+/// response through a <see cref="MeteringResponseStream"/>, and when the response ends (sent, refused, failed or
+/// abandoned by the client) hands exactly one <see cref="UsageRecord"/> to the <see cref="UsageWriter"/> and to every
+/// <see cref="IUsageObserver"/> (limits settle, metrics count).
+/// </summary>
+internal sealed partial class MeteringMiddleware(
+    RequestDelegate next,
+    UsageWriter writer,
+    IEnumerable<IUsageObserver> observers,
+    IOptions<GatewayOptions> options,
+    TimeProvider time,
+    ILogger<MeteringMiddleware> logger)
+{
+    private readonly IUsageObserver[] _observers = [.. observers];
+
+    public async Task InvokeAsync(HttpContext context)
+    {
+        var request = new GatewayRequest
+        {
+            RequestId = "req-" + RandomNumberGenerator.GetHexString(24, lowercase: true),
+            StartTimestamp = time.GetTimestamp(),
+            ReceivedAt = time.GetUtcNow(),
+        };
+        context.Features.Set(request);
+        context.Response.Headers["x-request-id"] = request.RequestId;
+
+        var usage = new ResponseUsage();
+        var originalBody = context.Features.Get<IHttpResponseBodyFeature>()!;
+        var stream = new MeteringResponseStream(
+            originalBody.Stream,
+            () => context.Response.ContentType?.StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase) == true,
+            () => request.ClientWantsUsage, // known once the body was read, before anything is written
+            usage,
+            time);
+        var meteredBody = new StreamResponseBodyFeature(stream, originalBody);
+        context.Features.Set<IHttpResponseBodyFeature>(meteredBody);
+        try
+        {
+            await next(context).ConfigureAwait(false);
+            await meteredBody.CompleteAsync().ConfigureAwait(false);
+            await stream.FinishAsync(context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (context.RequestAborted.IsCancellationRequested && ex is OperationCanceledException or IOException)
+        {
+            // The client left while we were writing: metered below as cancelled.
+        }
+        catch (Exception) when (!context.Response.HasStarted)
+        {
+            context.Response.StatusCode = StatusCodes.Status500InternalServerError; // what the server will answer; metered as failed
+            throw;
+        }
+        finally
+        {
+            context.Features.Set(originalBody);
+            var record = Build(context, request, usage, stream);
+            await writer.WriteAsync(record, CancellationToken.None).ConfigureAwait(false);
+            foreach (var observer in _observers)
+            {
+                try
+                {
+                    await observer.OnUsageAsync(request, record).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is not OutOfMemoryException)
+                {
+                    Log.ObserverFailed(logger, observer.GetType().Name, ex);
+                }
+            }
+        }
+    }
+
+    private UsageRecord Build(HttpContext context, GatewayRequest request, ResponseUsage usage, MeteringResponseStream stream)
+    {
+        var now = time.GetTimestamp();
+        var cancelled = context.RequestAborted.IsCancellationRequested;
+        var status = context.Response.StatusCode;
+        var exact = usage.Usage;
+        var prompt = exact?.PromptTokens ?? (int)Math.Min(int.MaxValue, request.BodyBytes / 4);
+        var cached = exact?.PromptTokensDetails.CachedTokens ?? 0;
+        var completion = exact?.CompletionTokens ?? usage.ContentChunks;
+        var failed = status >= 400;
+        if (failed && exact is null)
+        {
+            prompt = 0; // refused or failed before generating: nothing to bill
+        }
+
+        var firstToken = request.Stream ? usage.FirstContentTimestamp : stream.FirstByteTimestamp;
+        return new UsageRecord
+        {
+            RequestId = request.RequestId,
+            Timestamp = request.ReceivedAt,
+            KeyId = request.KeyId,
+            Team = request.Team,
+            Model = request.Model,
+            Worker = request.Worker,
+            Endpoint = context.Request.Path.Value ?? string.Empty,
+            Stream = request.Stream,
+            PromptTokens = prompt,
+            CachedTokens = cached,
+            CompletionTokens = completion,
+            Estimated = exact is null && !failed,
+            ComputeSeconds = exact?.Metering?.ComputeSeconds ?? 0,
+            LatencyMs = time.GetElapsedTime(request.StartTimestamp, now).TotalMilliseconds,
+            TimeToFirstTokenMs = firstToken is { } t ? time.GetElapsedTime(request.StartTimestamp, t).TotalMilliseconds : null,
+            QueueMs = exact?.Metering?.QueueMs,
+            HttpStatus = cancelled && !context.Response.HasStarted ? 499 : status,
+            Outcome = cancelled ? UsageOutcome.Cancelled : failed ? UsageOutcome.Failed : UsageOutcome.Completed,
+            FinishReason = cancelled ? null : usage.FinishReason,
+            CostUsd = options.Value.PriceOf(request.Model)?.Cost(prompt, cached, completion) ?? 0m,
+        };
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = GatewayLogEvents.UsageObserverFailed, Level = LogLevel.Error, Message = "Usage observer {Observer} failed.")]
+        public static partial void ObserverFailed(ILogger logger, string observer, Exception exception);
+    }
+}
+
+/// <summary>Told of every usage record as it is written: limits settle reservations, metrics count.</summary>
+internal interface IUsageObserver
+{
+    ValueTask OnUsageAsync(GatewayRequest request, UsageRecord record);
+}

@@ -1,0 +1,60 @@
+namespace ServeGate.Metering;
+
+/// <summary>What the writer does when its queue is full.</summary>
+public enum UsageQueueFullMode
+{
+    /// <summary>The request that finished waits for room (back-pressure; no record is lost). The default.</summary>
+    Wait,
+
+    /// <summary>The record is dropped and counted in <c>servegate.usage.dropped</c>: the ledger is incomplete.</summary>
+    Drop,
+}
+
+/// <summary>The usage ledger. Bound from <c>ServeGate:Metering</c>.</summary>
+public sealed class MeteringOptions
+{
+    public const string SectionName = "ServeGate:Metering";
+
+    /// <summary>The SQLite file; empty: <c>usage.db</c> in the ServeGate cache folder (<c>$SERVEGATE_CACHE</c>, default <c>~/.cache/servegate</c>).</summary>
+    public string DatabasePath { get; set; } = string.Empty;
+
+    /// <summary>Records waiting for the writer at most; beyond, <see cref="FullMode"/> decides.</summary>
+    public int QueueCapacity { get; set; } = 10_000;
+
+    public UsageQueueFullMode FullMode { get; set; } = UsageQueueFullMode.Wait;
+
+    /// <summary>Records written per SQLite transaction at most.</summary>
+    public int BatchSize { get; set; } = 256;
+
+    /// <summary>Problems with these settings, all at once.</summary>
+    public IEnumerable<string> Validate()
+    {
+        if (QueueCapacity < 1)
+        {
+            yield return "ServeGate:Metering:QueueCapacity must be at least 1.";
+        }
+
+        if (BatchSize < 1)
+        {
+            yield return "ServeGate:Metering:BatchSize must be at least 1.";
+        }
+
+        if (!Enum.IsDefined(FullMode))
+        {
+            yield return "ServeGate:Metering:FullMode must be Wait or Drop.";
+        }
+    }
+
+    public string ResolveDatabasePath()
+    {
+        if (!string.IsNullOrWhiteSpace(DatabasePath))
+        {
+            return Path.GetFullPath(DatabasePath);
+        }
+
+        var root = Environment.GetEnvironmentVariable("SERVEGATE_CACHE") is { Length: > 0 } configured
+            ? configured
+            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "servegate");
+        return Path.Combine(root, "usage.db");
+    }
+}

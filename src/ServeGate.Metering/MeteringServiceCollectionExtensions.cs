@@ -1,0 +1,28 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace ServeGate.Metering;
+
+public static class MeteringServiceCollectionExtensions
+{
+    /// <summary>Adds the usage ledger: options (validated at start), the SQLite store and the background writer.</summary>
+    public static IServiceCollection AddServeGateMetering(this IServiceCollection services)
+    {
+        services.AddOptions<MeteringOptions>().BindConfiguration(MeteringOptions.SectionName).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<MeteringOptions>, MeteringOptionsValidator>());
+        services.TryAddSingleton<IUsageStore>(sp => new SqliteUsageStore(sp.GetRequiredService<IOptions<MeteringOptions>>().Value.ResolveDatabasePath()));
+        services.TryAddSingleton<UsageWriter>();
+        services.AddHostedService(sp => sp.GetRequiredService<UsageWriter>());
+        return services;
+    }
+
+    private sealed class MeteringOptionsValidator : IValidateOptions<MeteringOptions>
+    {
+        public ValidateOptionsResult Validate(string? name, MeteringOptions options)
+        {
+            var errors = options.Validate().ToList();
+            return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+        }
+    }
+}

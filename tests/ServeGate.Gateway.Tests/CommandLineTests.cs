@@ -1,0 +1,23 @@
+namespace ServeGate.Gateway.Tests;
+
+public sealed class CommandLineTests
+{
+    [Fact]
+    public void Parse_Worker_MapsToGatewayWorkers()
+    {
+        var (settings, _, error) = CommandLine.Parse(["--worker", "http://127.0.0.1:8081=tiny-base, tiny-instruct", "--worker", "http://127.0.0.1:8082=tiny-base"]);
+
+        Assert.Null(error);
+        Assert.Equal("http://127.0.0.1:8081", settings["ServeGate:Gateway:Workers:0:Url"]);
+        Assert.Equal("tiny-instruct", settings["ServeGate:Gateway:Workers:0:Models:1"]);
+        Assert.Equal("tiny-base", settings["ServeGate:Gateway:Workers:1:Models:0"]);
+    }
+
+    [Fact]
+    public void Parse_WorkerWithoutModels_ReturnsError()
+    {
+        var (_, _, error) = CommandLine.Parse(["--worker", "http://127.0.0.1:8081"]);
+
+        Assert.NotNull(error);
+    }
+}

@@ -1,0 +1,25 @@
+namespace ServeGate.Gateway.Tests;
+
+/// <summary><c>GET /metrics</c> in Prometheus text format, fed by the same usage records as the ledger.</summary>
+[Collection(SharedGatewayCollection.Name)]
+public sealed class MetricsTests(SharedGateway shared)
+{
+    [Fact]
+    public async Task Metrics_AfterRequests_ExposesRequestsTokensTtftAndCostPerModel()
+    {
+        using var response = await shared.Host.PostAsync("/v1/completions", new { model = GatewayHost.BaseModel, prompt = "Hello", max_tokens = 3, stream = true });
+        await GatewayHost.ReadEventsAsync(response);
+        await Task.Delay(200); // the record is handed to observers right after the response ends
+
+        var text = await shared.Host.Http.GetStringAsync(new Uri("/metrics", UriKind.Relative));
+
+        Assert.Contains("# TYPE servegate_requests_total counter", text, StringComparison.Ordinal);
+        Assert.Matches("servegate_requests_total\\{model=\"tiny-base\",outcome=\"completed\",status=\"200\",worker=\"local\"\\} [1-9]", text);
+        Assert.Matches("servegate_tokens_total\\{model=\"tiny-base\",type=\"completion\",worker=\"local\"\\} [1-9]", text);
+        Assert.Contains("servegate_tokens_total{model=\"tiny-base\",type=\"cached\",worker=\"local\"}", text, StringComparison.Ordinal);
+        Assert.Contains("# TYPE servegate_time_to_first_token_seconds histogram", text, StringComparison.Ordinal);
+        Assert.Contains("servegate_time_to_first_token_seconds_bucket{model=\"tiny-base\",worker=\"local\",le=\"+Inf\"}", text, StringComparison.Ordinal);
+        Assert.Contains("servegate_cost_usd_total{model=\"tiny-base\",worker=\"local\"}", text, StringComparison.Ordinal);
+        Assert.Contains("servegate_usage_queue ", text, StringComparison.Ordinal);
+    }
+}
