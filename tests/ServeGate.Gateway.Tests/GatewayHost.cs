@@ -51,7 +51,7 @@ public sealed class GatewayHost : IAsyncDisposable
             ["ServeGate:Models:1:Id"] = InstructModel,
             ["ServeGate:Models:1:Path"] = instructPath,
             ["ServeGate:Worker:Parallel"] = "4",
-            ["ServeGate:Worker:ContextLength"] = "512",
+            ["ServeGate:Worker:ContextLength"] = "2048",
             ["ServeGate:Metering:DatabasePath"] = Path.Combine(directory, "usage.db"),
             ["ServeGate:Gateway:KeyStorePath"] = Path.Combine(directory, "keys.db"),
             ["Logging:LogLevel:Default"] = "Warning",

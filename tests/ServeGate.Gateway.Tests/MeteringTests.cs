@@ -97,7 +97,9 @@ public sealed class MeteringTests(SharedGateway shared)
     [Fact]
     public async Task Stream_ClientDisconnects_RecordedAsCancelledWithStreamedTokens()
     {
-        var response = await Gateway.PostAsync("/v1/completions", Completion(stream: true, maxTokens: 400, ignoreEos: true), option: HttpCompletionOption.ResponseHeadersRead);
+        // Long enough to outlast HttpClient's drain on dispose (it reads on for up to 2 s to reuse the connection):
+        // on a fast machine a short stream would simply finish.
+        var response = await Gateway.PostAsync("/v1/completions", Completion(stream: true, maxTokens: 1900, ignoreEos: true), option: HttpCompletionOption.ResponseHeadersRead);
         var requestId = RequestId(response);
         using (var reader = new StreamReader(await response.Content.ReadAsStreamAsync()))
         {
@@ -113,7 +115,7 @@ public sealed class MeteringTests(SharedGateway shared)
         var record = await RecordOfAsync(requestId);
         Assert.Equal(UsageOutcome.Cancelled, record.Outcome);
         Assert.True(record.Estimated);
-        Assert.InRange(record.CompletionTokens, 3, 399);
+        Assert.InRange(record.CompletionTokens, 3, 1899);
         Assert.True(record.PromptTokens > 0);
     }
 
@@ -179,7 +181,7 @@ public sealed class MeteringTests(SharedGateway shared)
 
                 default:
                 {
-                    var response = await Gateway.PostAsync("/v1/completions", Completion(stream: true, maxTokens: 300, ignoreEos: true), option: HttpCompletionOption.ResponseHeadersRead, cancellationToken: ct);
+                    var response = await Gateway.PostAsync("/v1/completions", Completion(stream: true, maxTokens: 1900, ignoreEos: true), option: HttpCompletionOption.ResponseHeadersRead, cancellationToken: ct); // outlasts the 2 s drain on dispose
                     ids.Add(RequestId(response));
                     using (var reader = new StreamReader(await response.Content.ReadAsStreamAsync(ct)))
                     {
