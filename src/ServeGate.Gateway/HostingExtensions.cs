@@ -6,6 +6,30 @@ namespace ServeGate.Gateway;
 internal static class HostingExtensions
 {
     /// <summary>Listens on <c>ServeGate:Host</c>:<c>ServeGate:Port</c> (127.0.0.1:8080 by default) ; port 0 picks a free one (tests).</summary>
+    /// <summary>
+    /// A web application builder from ./run.sh-style arguments, listening where <see cref="AddServeGateHost"/> says;
+    /// <paramref name="overrides"/> (tests) win over every other configuration source. Bad arguments throw
+    /// <see cref="ArgumentException"/> with the message to show.
+    /// </summary>
+    public static WebApplicationBuilder CreateServeGateBuilder(string[] args, IReadOnlyDictionary<string, string?>? overrides)
+    {
+        var (settings, remaining, error) = CommandLine.Parse(args);
+        if (error is not null)
+        {
+            throw new ArgumentException(error, nameof(args));
+        }
+
+        // appsettings.json sits beside the binary; ./run.sh starts it from the repository root.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = remaining, ContentRootPath = AppContext.BaseDirectory });
+        builder.Configuration.AddInMemoryCollection(settings);
+        if (overrides is not null)
+        {
+            builder.Configuration.AddInMemoryCollection(overrides);
+        }
+
+        return builder.AddServeGateHost();
+    }
+
     public static WebApplicationBuilder AddServeGateHost(this WebApplicationBuilder builder)
     {
         builder.WebHost.ConfigureKestrel((context, kestrel) =>

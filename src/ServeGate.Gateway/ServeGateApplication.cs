@@ -13,21 +13,7 @@ public static class ServeGateApplication
     /// </summary>
     public static WebApplication Create(string[] args, IReadOnlyDictionary<string, string?>? overrides = null)
     {
-        var (settings, remaining, error) = CommandLine.Parse(args);
-        if (error is not null)
-        {
-            throw new ArgumentException(error, nameof(args));
-        }
-
-        // appsettings.json sits beside the binary; ./run.sh starts it from the repository root.
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = remaining, ContentRootPath = AppContext.BaseDirectory });
-        builder.Configuration.AddInMemoryCollection(settings);
-        if (overrides is not null)
-        {
-            builder.Configuration.AddInMemoryCollection(overrides);
-        }
-
-        builder.AddServeGateHost();
+        var builder = HostingExtensions.CreateServeGateBuilder(args, overrides);
         var remote = builder.Configuration.HasRemoteWorkers();
         if (!remote)
         {

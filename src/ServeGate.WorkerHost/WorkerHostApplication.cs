@@ -9,20 +9,7 @@ public static class WorkerHostApplication
 {
     public static WebApplication Create(string[] args, IReadOnlyDictionary<string, string?>? overrides = null)
     {
-        var (settings, remaining, error) = CommandLine.Parse(args);
-        if (error is not null)
-        {
-            throw new ArgumentException(error, nameof(args));
-        }
-
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = remaining, ContentRootPath = AppContext.BaseDirectory });
-        builder.Configuration.AddInMemoryCollection(settings);
-        if (overrides is not null)
-        {
-            builder.Configuration.AddInMemoryCollection(overrides);
-        }
-
-        builder.AddServeGateHost();
+        var builder = HostingExtensions.CreateServeGateBuilder(args, overrides);
         builder.AddServeGateWorker();
         var app = builder.Build();
         app.MapOpenAiApi();
