@@ -32,6 +32,12 @@ public sealed record LlamaContextOptions
     /// sequence's attention does not depend on where other sequences' cells lie in the shared cache.
     /// </summary>
     public bool? FlashAttention { get; init; }
+
+    /// <summary>
+    /// How hard the context's persistent compute threads poll for the next graph before sleeping, 0–100 (llama.cpp's
+    /// default, 50, is what llama-bench and llama-server use). 0 makes idle threads sleep at once.
+    /// </summary>
+    public uint ThreadPoll { get; init; } = 50;
 }
 
 /// <summary>
@@ -41,12 +47,14 @@ public sealed record LlamaContextOptions
 public sealed class LlamaContext : IDisposable
 {
     private readonly SafeLlamaContextHandle _handle;
+    private readonly SafeGgmlThreadpoolHandle _threadpool;
     private readonly nint _memory;
 
-    private LlamaContext(LlamaModel model, SafeLlamaContextHandle handle)
+    private LlamaContext(LlamaModel model, SafeLlamaContextHandle handle, SafeGgmlThreadpoolHandle threadpool)
     {
         Model = model;
         _handle = handle;
+        _threadpool = threadpool;
         _memory = NativeMethods.llama_get_memory(handle);
         ContextLength = NativeMethods.llama_n_ctx(handle);
         SequenceContextLength = NativeMethods.llama_n_ctx_seq(handle);
@@ -90,7 +98,20 @@ public sealed class LlamaContext : IDisposable
                 $"llama.cpp could not create a context (context {options.ContextLength}, {options.MaxSequences} sequences): out of memory or invalid sizes.");
         }
 
-        return new LlamaContext(model, handle);
+        // One persistent pool for decode and batch work (they use the same thread count), as llama-bench does.
+        SafeGgmlThreadpoolHandle threadpool;
+        try
+        {
+            threadpool = LlamaThreadpool.Create(threads, options.ThreadPoll);
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
+
+        NativeMethods.llama_attach_threadpool(handle, threadpool.DangerousGetHandle(), 0);
+        return new LlamaContext(model, handle, threadpool);
     }
 
     /// <summary>
@@ -186,5 +207,10 @@ public sealed class LlamaContext : IDisposable
 
     internal SafeLlamaContextHandle Handle => _handle;
 
-    public void Dispose() => _handle.Dispose();
+    public void Dispose()
+    {
+        // The context goes first: it must not outlive the threads it computes on.
+        _handle.Dispose();
+        _threadpool.Dispose();
+    }
 }

@@ -22,6 +22,7 @@ public sealed class NativeLayoutTests
     [InlineData(typeof(LlamaTokenDataArray), 32)]
     [InlineData(typeof(LlamaSamplerChainParams), 1)]
     [InlineData(typeof(LlamaPerfContextData), 48)]
+    [InlineData(typeof(GgmlThreadpoolParams), 528)]
     public void SizeOf_MirrorStruct_MatchesHeader(Type type, int expected) =>
         Assert.Equal(expected, Marshal.SizeOf(type));
 
@@ -53,6 +54,10 @@ public sealed class NativeLayoutTests
     [InlineData(typeof(LlamaBatchNative), nameof(LlamaBatchNative.Token), 8)]
     [InlineData(typeof(LlamaBatchNative), nameof(LlamaBatchNative.Logits), 48)]
     [InlineData(typeof(LlamaPerfContextData), nameof(LlamaPerfContextData.NPromptEval), 32)]
+    [InlineData(typeof(GgmlThreadpoolParams), nameof(GgmlThreadpoolParams.NThreads), 512)]
+    [InlineData(typeof(GgmlThreadpoolParams), nameof(GgmlThreadpoolParams.Poll), 520)]
+    [InlineData(typeof(GgmlThreadpoolParams), nameof(GgmlThreadpoolParams.StrictCpu), 524)]
+    [InlineData(typeof(GgmlThreadpoolParams), nameof(GgmlThreadpoolParams.Paused), 525)]
     public void OffsetOf_Field_MatchesHeader(Type type, string field, int expected) =>
         Assert.Equal(expected, (int)Marshal.OffsetOf(type, field));
 
@@ -106,6 +111,25 @@ public sealed class NativeLayoutTests
         Assert.Equal(0, p.Samplers);
         Assert.Equal(0u, p.NSamplers);
         Assert.Equal(0, p.CtxOther);
+    }
+
+    [Fact]
+    public unsafe void ThreadpoolDefaultParams_ReadBack_MatchGgmlDefaults()
+    {
+        TestEnvironment.InitializeLlama();
+
+        // ggml_threadpool_params_init in ggml/src/ggml.c: no CPU mask, normal priority, hybrid polling at 50.
+        var p = NativeMethods.ggml_threadpool_params_default(3);
+
+        Assert.Equal(3, p.NThreads);
+        Assert.Equal(0, p.Prio);
+        Assert.Equal(50u, p.Poll);
+        Assert.Equal(0, p.StrictCpu);
+        Assert.Equal(0, p.Paused);
+        for (var i = 0; i < GgmlThreadpoolParams.MaxThreads; i++)
+        {
+            Assert.Equal(0, p.CpuMask[i]);
+        }
     }
 
     [Fact]

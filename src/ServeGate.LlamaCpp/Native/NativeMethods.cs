@@ -35,6 +35,18 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(GgmlBase)]
     internal static partial void ggml_backend_dev_memory(nint device, out nuint free, out nuint total);
 
+    [LibraryImport(Ggml)]
+    internal static partial nint ggml_backend_dev_by_type(GgmlDeviceType type);
+
+    [LibraryImport(GgmlBase)]
+    internal static partial nint ggml_backend_dev_backend_reg(nint device);
+
+    [LibraryImport(GgmlBase, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial void* ggml_backend_reg_get_proc_address(nint registry, string name);
+
+    [LibraryImport(GgmlBase)]
+    internal static partial GgmlThreadpoolParams ggml_threadpool_params_default(int threads);
+
     [LibraryImport(Llama)]
     internal static partial void llama_backend_init();
 
@@ -179,6 +191,12 @@ internal static unsafe partial class NativeMethods
 
     [LibraryImport(Llama)]
     internal static partial void llama_free(nint context);
+
+    [LibraryImport(Llama)]
+    internal static partial void llama_attach_threadpool(SafeLlamaContextHandle context, nint threadpool, nint threadpoolBatch);
+
+    [LibraryImport(Llama)]
+    internal static partial void llama_detach_threadpool(SafeLlamaContextHandle context);
 
     [LibraryImport(Llama)]
     internal static partial uint llama_n_ctx(SafeLlamaContextHandle context);

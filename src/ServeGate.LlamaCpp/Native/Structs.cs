@@ -39,6 +39,20 @@ public enum GgmlDeviceType
     Meta = 4,
 }
 
+/// <summary><c>struct ggml_threadpool_params</c> of ggml.h (528 bytes): CPU mask, threads, priority, polling level.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal unsafe struct GgmlThreadpoolParams
+{
+    public const int MaxThreads = 512; // GGML_MAX_N_THREADS
+
+    public fixed byte CpuMask[MaxThreads];
+    public int NThreads;
+    public int Prio;
+    public uint Poll;
+    public byte StrictCpu;
+    public byte Paused;
+}
+
 internal enum GgmlLogLevel
 {
     None = 0,
