@@ -12,6 +12,7 @@ using ServeGate.Worker.Scheduling;
 
 // dotnet run -c Release --project tests/ServeGate.Benchmarks -- generate smollm2-135m q4_k_m
 // dotnet run -c Release --project tests/ServeGate.Benchmarks -- engine MODEL.gguf [pp=512] [tg=128] [reps=5]
+// dotnet run -c Release --project tests/ServeGate.Benchmarks -- prefix MODEL.gguf [prefix=1000] [suffix=40] [reps=3]
 // dotnet run -c Release --project tests/ServeGate.Benchmarks -- bandwidth [MiB=512]
 if (args is ["bandwidth", ..])
 {
@@ -20,7 +21,7 @@ if (args is ["bandwidth", ..])
 
 if (args.Length < 2)
 {
-    Console.Error.WriteLine("usage: generate PRESET TYPE | engine MODEL [pp] [tg] [reps]");
+    Console.Error.WriteLine("usage: generate PRESET TYPE | engine MODEL [pp] [tg] [reps] | prefix MODEL [prefix] [suffix] [reps] | bandwidth [MiB]");
     return 2;
 }
 
@@ -34,6 +35,8 @@ switch (args[0])
         return 0;
     case "engine":
         return await EngineAsync(args[1], Arg(2, 512), Arg(3, 128), Arg(4, 5));
+    case "prefix":
+        return await PrefixAsync(args[1], Arg(2, 1000), Arg(3, 40), Arg(4, 3));
     default:
         Console.Error.WriteLine($"unknown command {args[0]}");
         return 2;
@@ -46,28 +49,11 @@ int Arg(int i, int fallback) => args.Length > i ? int.Parse(args[i], CultureInfo
 static async Task<int> EngineAsync(string path, int pp, int tg, int reps)
 {
     using var model = LlamaModel.Load(path);
-    await using var scheduler = new InferenceScheduler(model, new SchedulerOptions { Parallel = 1, CacheSlots = 1, ContextLength = Math.Max(1024, pp + tg + 8) }, NullLogger.Instance);
+    await using var scheduler = new InferenceScheduler(model, new SchedulerOptions { Parallel = 1, CacheSlots = 1, ContextLength = Math.Max(1024, pp + tg + 8), FlashAttention = FlashAttentionFromEnvironment() }, NullLogger.Instance);
     var random = new Random(1);
     LlamaToken[] RandomPrompt(int n) => [model.Bos, .. Enumerable.Range(1, n - 1).Select(_ => new LlamaToken(random.Next(100, model.VocabSize)))];
 
-    async Task<GenerationResult> RunAsync(LlamaToken[] prompt, int maxTokens)
-    {
-        var request = new GenerationRequest { RequestId = "bench", Prompt = prompt, MaxTokens = maxTokens, Sampling = new SamplingSettings { Temperature = 0 }, IgnoreEos = true };
-        if (!scheduler.TrySubmit(request, CancellationToken.None, out var handle))
-        {
-            throw new InvalidOperationException("queue full");
-        }
-
-        await foreach (var e in handle.Events.ReadAllAsync())
-        {
-            if (e is GenerationCompleted c)
-            {
-                return c.Result;
-            }
-        }
-
-        throw new InvalidOperationException("no result");
-    }
+    Task<GenerationResult> RunAsync(LlamaToken[] prompt, int maxTokens) => GenerateAsync(scheduler, prompt, maxTokens);
 
     await RunAsync(RandomPrompt(32), 8); // warm-up (graph allocation, page faults)
     var ppRates = new List<double>();
@@ -108,6 +94,62 @@ static async Task<int> EngineAsync(string path, int pp, int tg, int reps)
     };
     Console.WriteLine(JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
     return 0;
+}
+
+// Time to first token of a prompt whose prefix is cached, against the same prompt cold: the exact repeat (only the
+// last token is computed) and the same prefix with a new suffix (the suffix is prefilled on top of the cached cells).
+static async Task<int> PrefixAsync(string path, int prefix, int suffix, int reps)
+{
+    using var model = LlamaModel.Load(path);
+    await using var scheduler = new InferenceScheduler(model, new SchedulerOptions { Parallel = 1, CacheSlots = 1, ContextLength = 2048, FlashAttention = FlashAttentionFromEnvironment() }, NullLogger.Instance);
+    var random = new Random(2);
+    LlamaToken[] Random(int n) => [.. Enumerable.Range(0, n).Select(_ => new LlamaToken(random.Next(100, model.VocabSize)))];
+    await GenerateAsync(scheduler, [model.Bos, .. Random(31)], 2); // warm-up
+    var rows = new List<object>();
+    for (var r = 0; r < reps; r++)
+    {
+        LlamaToken[] shared = [model.Bos, .. Random(prefix - 1)];
+        LlamaToken[] prompt = [.. shared, .. Random(suffix)];
+        var cold = await GenerateAsync(scheduler, prompt, 1);
+        var repeat = await GenerateAsync(scheduler, prompt, 1);
+        var newSuffix = await GenerateAsync(scheduler, [.. shared, .. Random(suffix)], 1);
+        rows.Add(new
+        {
+            cold_ttft_ms = cold.TimeToFirstTokenMs,
+            repeat_ttft_ms = repeat.TimeToFirstTokenMs,
+            repeat_cached = repeat.CachedTokens,
+            new_suffix_ttft_ms = newSuffix.TimeToFirstTokenMs,
+            new_suffix_cached = newSuffix.CachedTokens,
+            repeat_ratio = repeat.TimeToFirstTokenMs / cold.TimeToFirstTokenMs,
+            new_suffix_ratio = newSuffix.TimeToFirstTokenMs / cold.TimeToFirstTokenMs,
+        });
+    }
+
+    Console.WriteLine(JsonSerializer.Serialize(new { model = Path.GetFileName(path), prefix, suffix, runs = rows }, new JsonSerializerOptions { WriteIndented = true }));
+    return 0;
+}
+
+// SERVEGATE_FLASH_ATTENTION=on|off|auto compares the kernels without a rebuild.
+static FlashAttentionMode FlashAttentionFromEnvironment() =>
+    Enum.TryParse<FlashAttentionMode>(Environment.GetEnvironmentVariable("SERVEGATE_FLASH_ATTENTION"), ignoreCase: true, out var mode) ? mode : FlashAttentionMode.Auto;
+
+static async Task<GenerationResult> GenerateAsync(InferenceScheduler scheduler, LlamaToken[] prompt, int maxTokens)
+{
+    var request = new GenerationRequest { RequestId = "bench", Prompt = prompt, MaxTokens = maxTokens, Sampling = new SamplingSettings { Temperature = 0 }, IgnoreEos = true };
+    if (!scheduler.TrySubmit(request, CancellationToken.None, out var handle))
+    {
+        throw new InvalidOperationException("queue full");
+    }
+
+    await foreach (var e in handle.Events.ReadAllAsync())
+    {
+        if (e is GenerationCompleted c)
+        {
+            return c.Result;
+        }
+    }
+
+    throw new InvalidOperationException("no result");
 }
 
 // The machine's memory copy bandwidth: decode reads every weight once per step, so bytes of weights x tokens/s

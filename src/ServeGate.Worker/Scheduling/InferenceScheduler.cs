@@ -52,7 +52,7 @@ public sealed class InferenceScheduler : IAsyncDisposable
             MaxSequences = (uint)slotCount,
             Threads = options.Threads,
             UnifiedKvCache = true,
-            FlashAttention = options.BatchInvariant ? true : null,
+            FlashAttention = options.ResolveFlashAttention(),
         });
         _slots = Enumerable.Range(0, slotCount).Select(i => new Slot(new LlamaSeqId(i))).ToArray();
         _batch = new LlamaBatch(options.BatchSize);

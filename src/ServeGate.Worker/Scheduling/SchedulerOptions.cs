@@ -1,5 +1,14 @@
 namespace ServeGate.Worker.Scheduling;
 
+/// <summary>Whether llama.cpp computes attention with its flash-attention kernels.</summary>
+public enum FlashAttentionMode
+{
+    /// <summary>llama.cpp decides (it enables flash attention wherever the device supports it, the CPU included).</summary>
+    Auto,
+    On,
+    Off,
+}
+
 /// <summary>How one model's scheduler batches requests and uses its KV cache. Bound from <c>ServeGate:Worker</c>.</summary>
 public sealed class SchedulerOptions
 {
@@ -45,6 +54,14 @@ public sealed class SchedulerOptions
     public bool BatchInvariant { get; set; }
 
     /// <summary>
+    /// Flash attention; <see cref="BatchInvariant"/> forces it on. Keep <see cref="FlashAttentionMode.Auto"/> (on) for
+    /// ServeGate's contexts: with their large shared KV cache, turning it off measured slower on the 2-core CPU machine
+    /// (SmolLM2-135M Q4_K_M, tests/ServeGate.Benchmarks engine: decode 75 vs 94 tokens/s, pp512 210 vs 270), although
+    /// llama-bench, whose cache holds only the test's tokens, measures the opposite at depth 1,000.
+    /// </summary>
+    public FlashAttentionMode FlashAttention { get; set; }
+
+    /// <summary>
     /// Where to save the cached prefixes (idle sequences' KV cells, <c>llama_state_seq_save_file</c>) at shutdown and
     /// restore them at start, so a restart keeps its warm system prompts. Null or empty: not saved.
     /// </summary>
@@ -56,6 +73,14 @@ public sealed class SchedulerOptions
     public int ResolveParallel() => Parallel > 0 ? Parallel : Math.Clamp(Environment.ProcessorCount * 2, 4, 16);
 
     public int ResolveCacheSlots() => CacheSlots > 0 ? CacheSlots : ResolveParallel();
+
+    /// <summary>The context's flash-attention setting: true, false, or null for llama.cpp's own choice.</summary>
+    public bool? ResolveFlashAttention() => BatchInvariant ? true : FlashAttention switch
+    {
+        FlashAttentionMode.On => true,
+        FlashAttentionMode.Off => false,
+        _ => null,
+    };
 
     /// <summary>Problems with these settings, all at once.</summary>
     public IEnumerable<string> Validate()
@@ -83,6 +108,11 @@ public sealed class SchedulerOptions
         if (MaxQueue < 0)
         {
             yield return $"MaxQueue must not be negative ({MaxQueue}).";
+        }
+
+        if (!Enum.IsDefined(FlashAttention))
+        {
+            yield return "FlashAttention must be Auto, On or Off.";
         }
 
         if (QueueTimeout <= TimeSpan.Zero)
