@@ -49,7 +49,13 @@ int Arg(int i, int fallback) => args.Length > i ? int.Parse(args[i], CultureInfo
 static async Task<int> EngineAsync(string path, int pp, int tg, int reps)
 {
     using var model = LlamaModel.Load(path);
-    await using var scheduler = new InferenceScheduler(model, new SchedulerOptions { Parallel = 1, CacheSlots = 1, ContextLength = Math.Max(1024, pp + tg + 8), FlashAttention = FlashAttentionFromEnvironment() }, NullLogger.Instance);
+    await using var scheduler = new InferenceScheduler(model, new SchedulerOptions
+    {
+        // SERVEGATE_BENCH_PARALLEL=8 measures single-stream speed in the serving configuration (8 sequences, 8 cache slots).
+        Parallel = EnvironmentInt("SERVEGATE_BENCH_PARALLEL", 1),
+        ContextLength = Math.Max(EnvironmentInt("SERVEGATE_BENCH_CONTEXT", 1024), pp + tg + 8),
+        FlashAttention = FlashAttentionFromEnvironment(),
+    }, NullLogger.Instance);
     var random = new Random(1);
     LlamaToken[] RandomPrompt(int n) => [model.Bos, .. Enumerable.Range(1, n - 1).Select(_ => new LlamaToken(random.Next(100, model.VocabSize)))];
 
@@ -128,6 +134,9 @@ static async Task<int> PrefixAsync(string path, int prefix, int suffix, int reps
     Console.WriteLine(JsonSerializer.Serialize(new { model = Path.GetFileName(path), prefix, suffix, runs = rows }, new JsonSerializerOptions { WriteIndented = true }));
     return 0;
 }
+
+static int EnvironmentInt(string name, int fallback) =>
+    int.TryParse(Environment.GetEnvironmentVariable(name), CultureInfo.InvariantCulture, out var value) ? value : fallback;
 
 // SERVEGATE_FLASH_ATTENTION=on|off|auto compares the kernels without a rebuild.
 static FlashAttentionMode FlashAttentionFromEnvironment() =>

@@ -35,8 +35,11 @@ public sealed class TinyModelFixture : IAsyncLifetime
 /// cached_tokens is exact, cancelled sequences free their cells, the queue bound answers, long prompts do not starve
 /// running streams, and attributed compute adds up to the decode time.
 /// </summary>
-public sealed class SchedulerTests(TinyModelFixture models) : IClassFixture<TinyModelFixture>
+/// <remarks>Every test runs against both KV-cache layouts (<see cref="KvCacheLayout"/>).</remarks>
+public abstract class SchedulerTests(TinyModelFixture models) : IClassFixture<TinyModelFixture>
 {
+    protected abstract KvCacheLayout Layout { get; }
+
     private const string System = "You are ServeGate's test assistant. Answer every question in one short sentence, "
         + "politely, and never mention that you are a language model. Today is a good day to test prefix caching.";
 
@@ -44,7 +47,7 @@ public sealed class SchedulerTests(TinyModelFixture models) : IClassFixture<Tiny
 
     private InferenceScheduler NewScheduler(Action<SchedulerOptions>? configure = null)
     {
-        var options = new SchedulerOptions { Parallel = 8, ContextLength = 1024, MaxQueue = 16 };
+        var options = new SchedulerOptions { Parallel = 8, ContextLength = 1024, MaxQueue = 16, KvLayout = Layout };
         configure?.Invoke(options);
         return new InferenceScheduler(models.Base, options, NullLogger.Instance);
     }
@@ -187,6 +190,21 @@ public sealed class SchedulerTests(TinyModelFixture models) : IClassFixture<Tiny
     }
 
     [Fact]
+    public async Task CachedTokens_PromptSeenBeforeAnotherRequest_StillCached()
+    {
+        // One running sequence: the second request takes the sequence the first used, so the first prompt survives
+        // only if it was kept elsewhere (per sequence: copied to a cache slot; shared: its cells stay in the pool).
+        await using var scheduler = NewScheduler(o => o.Parallel = 1);
+        var a = Request(System + " Question: what is a cache?", 4);
+
+        await CollectAsync(Submit(scheduler, a));
+        await CollectAsync(Submit(scheduler, Request("An unrelated prompt about the weather in spring, with nothing in common.", 4)));
+        var again = await CollectAsync(Submit(scheduler, a with { RequestId = "again" }));
+
+        Assert.Equal(a.Prompt.Length - 1, again.Result.CachedTokens);
+    }
+
+    [Fact]
     public async Task CachedTokens_SharedSystemPrompt_ExactlyTheCommonPrefix()
     {
         await using var scheduler = NewScheduler();
@@ -225,7 +243,7 @@ public sealed class SchedulerTests(TinyModelFixture models) : IClassFixture<Tiny
     [Fact]
     public async Task CachedTokens_ChatContinuation_ReusesPreviousTurnAndReply()
     {
-        await using var scheduler = new InferenceScheduler(models.Instruct, new SchedulerOptions { Parallel = 2, ContextLength = 1024 }, NullLogger.Instance);
+        await using var scheduler = new InferenceScheduler(models.Instruct, new SchedulerOptions { Parallel = 2, ContextLength = 1024, KvLayout = Layout }, NullLogger.Instance);
         ChatTurn[] turn1 = [new("system", System), new("user", "Hello there")];
         var prompt1 = models.Instruct.Tokenize(models.Instruct.ApplyChatTemplate(turn1, addAssistant: true), addSpecial: true, parseSpecial: true);
         var first = await CollectAsync(Submit(scheduler, new GenerationRequest { RequestId = "t1", Prompt = prompt1, MaxTokens = 12, Sampling = Greedy, IgnoreEos = true }));
@@ -244,16 +262,24 @@ public sealed class SchedulerTests(TinyModelFixture models) : IClassFixture<Tiny
     [Fact]
     public async Task CachedTokens_PrefixEvictedUnderMemoryPressure_Zero()
     {
-        // 256 KV cells (llama.cpp's minimum step): two ~100-token sequences fit, a third forces the least recently
-        // used idle one out.
+        // Shared: 256 KV cells (llama.cpp's minimum step): two ~100-token sequences fit, a third forces the least
+        // recently used idle one out. Per sequence: one lane and one cache slot; the third request's lane content
+        // pushes the first prompt out of the only cache slot.
         await using var scheduler = NewScheduler(o =>
         {
             o.Parallel = 1;
-            o.CacheSlots = 3;
-            o.KvCacheTokens = 256;
             o.ContextLength = 256;
+            if (Layout == KvCacheLayout.Shared)
+            {
+                o.CacheSlots = 3;
+                o.KvCacheTokens = 256;
+            }
+            else
+            {
+                o.CacheSlots = 1;
+            }
         });
-        Assert.Equal(256, scheduler.KvCacheCells);
+        Assert.Equal(Layout == KvCacheLayout.Shared ? 256 : 512, scheduler.KvCacheCells);
         string Long(string topic) => topic + ": " + string.Concat(Enumerable.Repeat($"{topic} is a word about {topic}. ", 11));
         var a = Request(Long("alpha"), 8);
         Assert.InRange(a.Prompt.Length, 80, 120);
@@ -388,13 +414,15 @@ public sealed class SchedulerTests(TinyModelFixture models) : IClassFixture<Tiny
 /// <summary>Hot prefixes saved at shutdown come back after a restart.</summary>
 public sealed class PrefixPersistenceTests(TinyModelFixture models) : IClassFixture<TinyModelFixture>
 {
-    [Fact]
-    public async Task Restart_WithPrefixCacheDirectory_RestoresCachedPrefix()
+    [Theory]
+    [InlineData(KvCacheLayout.Shared)]
+    [InlineData(KvCacheLayout.PerSequence)]
+    public async Task Restart_WithPrefixCacheDirectory_RestoresCachedPrefix(KvCacheLayout layout)
     {
         var folder = Directory.CreateTempSubdirectory("servegate-prefixes-").FullName;
         try
         {
-            var options = new SchedulerOptions { Parallel = 2, ContextLength = 512, PrefixCacheDirectory = folder };
+            var options = new SchedulerOptions { Parallel = 2, ContextLength = 512, PrefixCacheDirectory = folder, KvLayout = layout };
             var prompt = models.Base.Tokenize("A system prompt that should survive a restart of the worker process, word for word.", addSpecial: true, parseSpecial: false);
             var request = new GenerationRequest { RequestId = "r", Prompt = prompt, MaxTokens = 3, Sampling = new SamplingSettings { Temperature = 0 }, IgnoreEos = true };
 
@@ -427,4 +455,14 @@ public sealed class PrefixPersistenceTests(TinyModelFixture models) : IClassFixt
             Directory.Delete(folder, recursive: true);
         }
     }
+}
+
+public sealed class SharedKvSchedulerTests(TinyModelFixture models) : SchedulerTests(models)
+{
+    protected override KvCacheLayout Layout => KvCacheLayout.Shared;
+}
+
+public sealed class PerSequenceKvSchedulerTests(TinyModelFixture models) : SchedulerTests(models)
+{
+    protected override KvCacheLayout Layout => KvCacheLayout.PerSequence;
 }

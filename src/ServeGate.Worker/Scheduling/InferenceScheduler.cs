@@ -24,12 +24,15 @@ public sealed class InferenceScheduler : IAsyncDisposable
     private readonly Channel<Job> _queue;
     private readonly Slot[] _slots;
     private readonly List<Job> _active = [];
+    private readonly List<Job> _byLane = [];
+    private readonly bool _perSequence;
     private readonly LlamaBatch _batch;
     private readonly LlamaToken[] _endOfGenerationTokens;
     private readonly CancellationTokenSource _stopping = new();
     private readonly Thread _thread;
     private readonly int _parallel;
     private readonly int _sequenceLimit;
+    private readonly int _slotCount;
     private readonly byte[] _pieceBuffer = new byte[256];
     private readonly SchedulerCounters _counters = new();
     private long _useClock;
@@ -41,20 +44,23 @@ public sealed class InferenceScheduler : IAsyncDisposable
         _logger = logger;
         _time = time ?? TimeProvider.System;
         _parallel = options.ResolveParallel();
-        _sequenceLimit = Math.Min(options.ContextLength, model.TrainedContextLength > 0 ? model.TrainedContextLength : options.ContextLength);
-        var slotCount = _parallel + options.ResolveCacheSlots();
-        var kvCells = options.KvCacheTokens > 0 ? options.KvCacheTokens : _sequenceLimit * _parallel;
+        var sequenceLimit = Math.Min(options.ContextLength, model.TrainedContextLength > 0 ? model.TrainedContextLength : options.ContextLength);
+        _perSequence = options.KvLayout == KvCacheLayout.PerSequence;
+        _slotCount = _parallel + options.ResolveCacheSlots();
+        var kvCells = _perSequence ? sequenceLimit * _slotCount
+            : options.KvCacheTokens > 0 ? options.KvCacheTokens : sequenceLimit * _parallel;
         _context = LlamaContext.Create(model, new LlamaContextOptions
         {
             ContextLength = (uint)kvCells,
             BatchSize = (uint)options.BatchSize,
             MicroBatchSize = (uint)options.MicroBatchSize,
-            MaxSequences = (uint)slotCount,
+            MaxSequences = (uint)_slotCount,
             Threads = options.Threads,
-            UnifiedKvCache = true,
+            UnifiedKvCache = !_perSequence,
             FlashAttention = options.ResolveFlashAttention(),
         });
-        _slots = Enumerable.Range(0, slotCount).Select(i => new Slot(new LlamaSeqId(i))).ToArray();
+        _sequenceLimit = Math.Min(sequenceLimit, (int)_context.SequenceContextLength);
+        _slots = Enumerable.Range(0, _slotCount).Select(i => new Slot(new LlamaSeqId(i))).ToArray();
         _batch = new LlamaBatch(options.BatchSize);
         _endOfGenerationTokens = Enumerable.Range(0, model.VocabSize)
             .Select(t => new LlamaToken(t))
@@ -174,10 +180,14 @@ public sealed class InferenceScheduler : IAsyncDisposable
     {
         var (source, common) = FindReusablePrefix(job.Request.Prompt);
 
-        // Reuse in place when the best source is idle; otherwise take an empty slot, else the least recently used idle one.
-        var slot = source is { Job: null } && common > 0
-            ? source
-            : _slots.Where(s => s.Job is null).MinBy(s => s.KvTokens.Count == 0 ? long.MinValue : s.LastUsed)!;
+        // Per sequence: the lowest free lane, so that running sequences stay contiguous and a step stays one batch
+        // (llama.cpp splits a multi-stream batch wherever sequence ids skip). Shared: reuse in place when the best
+        // source is idle; otherwise take an empty slot, else the least recently used idle one.
+        var slot = _perSequence
+            ? _slots.Take(_parallel).First(s => s.Job is null)
+            : source is { Job: null } && common > 0
+                ? source
+                : _slots.Where(s => s.Job is null).MinBy(s => s.KvTokens.Count == 0 ? long.MinValue : s.LastUsed)!;
         job.Handle.MarkStarted();
         job.Slot = slot;
         job.StartedAt = _time.GetTimestamp();
@@ -187,6 +197,8 @@ public sealed class InferenceScheduler : IAsyncDisposable
         slot.Job = job;
         slot.LastUsed = ++_useClock;
         _active.Add(job);
+        var lane = _byLane.FindIndex(j => j.Slot!.Id.Value > slot.Id.Value);
+        _byLane.Insert(lane < 0 ? _byLane.Count : lane, job);
         _counters.PromptTokens += job.Request.Prompt.Length;
         job.AwaitingPrefix = true;
         TryAttachPrefix(job);
@@ -217,6 +229,11 @@ public sealed class InferenceScheduler : IAsyncDisposable
         }
 
         var slot = job.Slot!;
+        if (common < slot.KvTokens.Count)
+        {
+            KeepInCacheSlot(slot, source); // what the lane held beyond the reused prefix would otherwise be lost
+        }
+
         if (source == slot && common > 0)
         {
             if (_context.RemoveSequence(slot.Id, common, -1))
@@ -234,7 +251,17 @@ public sealed class InferenceScheduler : IAsyncDisposable
             ClearSlot(slot);
             if (common > 0 && source is not null)
             {
-                _context.CopySequence(source.Id, slot.Id, 0, common);
+                if (_perSequence)
+                {
+                    // Streams are copied whole (at memory speed, before the next decode), then cut to the prefix.
+                    _context.CopySequence(source.Id, slot.Id);
+                    _context.RemoveSequence(slot.Id, common, -1);
+                }
+                else
+                {
+                    _context.CopySequence(source.Id, slot.Id, 0, common);
+                }
+
                 slot.KvTokens.AddRange(source.KvTokens.Take(common));
             }
         }
@@ -262,6 +289,83 @@ public sealed class InferenceScheduler : IAsyncDisposable
 
         // Too short to be worth sharing (a BOS token, a common first word): leave every cached prefix where it is.
         return common < _options.MinPrefixReuseTokens ? (null, 0) : (source, common);
+    }
+
+    /// <summary>
+    /// Per sequence: before a lane takes a new request, copies what it holds into a cache slot (one beyond
+    /// <see cref="Parallel"/>), unless a cache slot already holds it: a cache slot it extends is replaced, else the
+    /// least recently used one other than <paramref name="source"/> (about to be copied into the lane) is evicted.
+    /// </summary>
+    private void KeepInCacheSlot(Slot lane, Slot? source)
+    {
+        if (!_perSequence || lane.KvTokens.Count < _options.MinPrefixReuseTokens)
+        {
+            return;
+        }
+
+        var cacheSlots = _slots.AsSpan(_parallel);
+        Slot? target = null;
+        foreach (var slot in cacheSlots)
+        {
+            if (StartsWith(slot.KvTokens, lane.KvTokens))
+            {
+                return; // already kept, maybe with more
+            }
+
+            if (target is null && slot != source && slot.KvTokens.Count > 0 && StartsWith(lane.KvTokens, slot.KvTokens))
+            {
+                target = slot; // the lane holds all of it and more
+            }
+        }
+
+        if (target is null)
+        {
+            foreach (var slot in cacheSlots)
+            {
+                if (slot == source)
+                {
+                    continue;
+                }
+
+                if (target is null || (target.KvTokens.Count > 0 && (slot.KvTokens.Count == 0 || slot.LastUsed < target.LastUsed)))
+                {
+                    target = slot;
+                }
+            }
+
+            if (target is null)
+            {
+                return;
+            }
+
+            if (target.KvTokens.Count > 0)
+            {
+                _counters.Evictions++;
+            }
+        }
+
+        _context.CopySequence(lane.Id, target.Id);
+        target.KvTokens.Clear();
+        target.KvTokens.AddRange(lane.KvTokens);
+        target.LastUsed = lane.LastUsed;
+    }
+
+    private static bool StartsWith(List<LlamaToken> tokens, List<LlamaToken> prefix)
+    {
+        if (tokens.Count < prefix.Count)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < prefix.Count; i++)
+        {
+            if (tokens[i] != prefix[i])
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private static int CommonPrefix(LlamaToken[] a, LlamaToken[] b)
@@ -371,13 +475,13 @@ public sealed class InferenceScheduler : IAsyncDisposable
             job.LogitsIndex = -1;
             if (job.IsGenerating)
             {
-                job.LogitsIndex = _batch.Add(job.PendingToken, job.Slot!.KvTokens.Count, job.Slot.Id, wantLogits: true);
                 job.StepTokens = 1;
                 generating++;
             }
         }
 
-        var budget = _options.BatchSize - _batch.Count;
+        // Prompt tokens for this step, in admission order (an earlier request's prompt goes first).
+        var budget = _options.BatchSize - generating;
         if (generating > 0)
         {
             budget = Math.Min(budget, _options.PrefillChunkTokens);
@@ -390,21 +494,63 @@ public sealed class InferenceScheduler : IAsyncDisposable
                 continue;
             }
 
-            var prompt = job.Request.Prompt;
-            var n = Math.Min(prompt.Length - job.PrefillPosition, budget);
-            for (var k = 0; k < n; k++)
+            job.StepTokens = Math.Min(job.Request.Prompt.Length - job.PrefillPosition, budget);
+            budget -= job.StepTokens;
+        }
+
+        if (_perSequence)
+        {
+            // Each lane's tokens together, lanes in order: llama.cpp then forms one micro-batch of every lane's next
+            // token (it needs consecutive sequence ids), and the rest of a long prompt after it.
+            foreach (var job in _byLane)
             {
-                var index = job.PrefillPosition + k;
-                var last = index == prompt.Length - 1;
-                var batchIndex = _batch.Add(prompt[index], job.Slot!.KvTokens.Count + k, job.Slot.Id, wantLogits: last);
-                if (last)
-                {
-                    job.LogitsIndex = batchIndex;
-                }
+                AddStepTokens(job);
             }
 
-            job.StepTokens = n;
-            budget -= n;
+            return;
+        }
+
+        foreach (var job in _active)
+        {
+            if (job.IsGenerating)
+            {
+                AddStepTokens(job);
+            }
+        }
+
+        foreach (var job in _active)
+        {
+            if (!job.IsGenerating)
+            {
+                AddStepTokens(job);
+            }
+        }
+    }
+
+    private void AddStepTokens(Job job)
+    {
+        if (job.StepTokens == 0)
+        {
+            return;
+        }
+
+        var slot = job.Slot!;
+        if (job.IsGenerating)
+        {
+            job.LogitsIndex = _batch.Add(job.PendingToken, slot.KvTokens.Count, slot.Id, wantLogits: true);
+            return;
+        }
+
+        var prompt = job.Request.Prompt;
+        for (var k = 0; k < job.StepTokens; k++)
+        {
+            var index = job.PrefillPosition + k;
+            var last = index == prompt.Length - 1;
+            var batchIndex = _batch.Add(prompt[index], slot.KvTokens.Count + k, slot.Id, wantLogits: last);
+            if (last)
+            {
+                job.LogitsIndex = batchIndex;
+            }
         }
     }
 
@@ -532,6 +678,7 @@ public sealed class InferenceScheduler : IAsyncDisposable
         }
 
         _active.Remove(job);
+        _byLane.Remove(job);
         _counters.Completed++;
     }
 

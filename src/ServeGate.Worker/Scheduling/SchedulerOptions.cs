@@ -1,5 +1,25 @@
 namespace ServeGate.Worker.Scheduling;
 
+/// <summary>How the KV cache is laid out across sequences.</summary>
+public enum KvCacheLayout
+{
+    /// <summary>
+    /// One buffer for every sequence (llama.cpp's unified cache): sharing a prefix is a metadata copy and cells are
+    /// a pool that idle prefixes and running requests compete for, but every token's attention spans the cells of
+    /// all sequences up to the highest one in use.
+    /// </summary>
+    Shared,
+
+    /// <summary>
+    /// A stream of <see cref="SchedulerOptions.ContextLength"/> cells per sequence: attention sees only the
+    /// sequence's own cells (llama-server's default), and a prefix is shared by copying a stream (memory speed,
+    /// microseconds per token of prefix, instead of recomputing it). Running requests use the first
+    /// <see cref="SchedulerOptions.Parallel"/> sequences, kept contiguous so a step stays one batch; the cache slots
+    /// beyond them keep the prefixes of finished requests.
+    /// </summary>
+    PerSequence,
+}
+
 /// <summary>Whether llama.cpp computes attention with its flash-attention kernels.</summary>
 public enum FlashAttentionMode
 {
@@ -18,7 +38,14 @@ public sealed class SchedulerOptions
     /// <summary>The most tokens (prompt plus output) one request may use; capped by the model's trained context.</summary>
     public int ContextLength { get; set; } = 4096;
 
-    /// <summary>KV-cache cells shared by all sequences (unified cache); 0 means <see cref="ContextLength"/> x <see cref="Parallel"/>.</summary>
+    /// <summary>How the KV cache is laid out across sequences.</summary>
+    public KvCacheLayout KvLayout { get; set; } = KvCacheLayout.Shared;
+
+    /// <summary>
+    /// KV-cache cells shared by all sequences (<see cref="KvCacheLayout.Shared"/> only; 0 means
+    /// <see cref="ContextLength"/> x <see cref="Parallel"/>). With <see cref="KvCacheLayout.PerSequence"/> every
+    /// sequence has <see cref="ContextLength"/> cells of its own.
+    /// </summary>
     public int KvCacheTokens { get; set; }
 
     /// <summary>Idle sequences kept beyond <see cref="Parallel"/> to hold reusable prefixes; 0 means as many as <see cref="Parallel"/>.</summary>
@@ -108,6 +135,16 @@ public sealed class SchedulerOptions
         if (MaxQueue < 0)
         {
             yield return $"MaxQueue must not be negative ({MaxQueue}).";
+        }
+
+        if (!Enum.IsDefined(KvLayout))
+        {
+            yield return "KvLayout must be Shared or PerSequence.";
+        }
+
+        if (KvLayout == KvCacheLayout.PerSequence && KvCacheTokens > 0)
+        {
+            yield return "KvCacheTokens applies to the Shared KV layout only; with PerSequence, each sequence has ContextLength cells.";
         }
 
         if (!Enum.IsDefined(FlashAttention))
