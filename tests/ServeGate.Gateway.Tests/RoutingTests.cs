@@ -24,7 +24,6 @@ public sealed class RoutingTests(ITestOutputHelper output)
             ["ServeGate:Worker:Parallel"] = "2",
             ["ServeGate:Worker:ContextLength"] = "512",
             ["ServeGate:Worker:CacheSlots"] = "4", // room for every shared prefix of the affinity test
-            ["ServeGate:Worker:KvCacheTokens"] = "2048",
             ["Logging:LogLevel:Default"] = "Warning",
         };
         if (withInstruct)

@@ -56,6 +56,7 @@ public sealed class InferenceScheduler : IAsyncDisposable
             MicroBatchSize = (uint)options.MicroBatchSize,
             MaxSequences = (uint)_slotCount,
             Threads = options.Threads,
+            ThreadPoll = (uint)options.ThreadPoll,
             UnifiedKvCache = !_perSequence,
             FlashAttention = options.ResolveFlashAttention(),
         });

@@ -38,8 +38,12 @@ public sealed class SchedulerOptions
     /// <summary>The most tokens (prompt plus output) one request may use; capped by the model's trained context.</summary>
     public int ContextLength { get; set; } = 4096;
 
-    /// <summary>How the KV cache is laid out across sequences.</summary>
-    public KvCacheLayout KvLayout { get; set; } = KvCacheLayout.Shared;
+    /// <summary>
+    /// How the KV cache is laid out across sequences. <see cref="KvCacheLayout.PerSequence"/> by default: over HTTP at
+    /// concurrency 1 it decodes at llama-server's inter-token latency, where the shared layout was 1.3x slower
+    /// (attention over every cached sequence's cells), for twice the KV memory (docs/benchmarks.md).
+    /// </summary>
+    public KvCacheLayout KvLayout { get; set; } = KvCacheLayout.PerSequence;
 
     /// <summary>
     /// KV-cache cells shared by all sequences (<see cref="KvCacheLayout.Shared"/> only; 0 means
@@ -97,6 +101,12 @@ public sealed class SchedulerOptions
     /// <summary>Threads for llama.cpp; 0 = every core.</summary>
     public int Threads { get; set; }
 
+    /// <summary>
+    /// How hard llama.cpp's compute threads poll for the next step before sleeping, 0–100 (llama.cpp's default 50).
+    /// Polling saves a wake-up per step, but a polling thread holds a core that the HTTP side also needs.
+    /// </summary>
+    public int ThreadPoll { get; set; } = 50;
+
     public int ResolveParallel() => Parallel > 0 ? Parallel : Math.Clamp(Environment.ProcessorCount * 2, 4, 16);
 
     public int ResolveCacheSlots() => CacheSlots > 0 ? CacheSlots : ResolveParallel();
@@ -135,6 +145,11 @@ public sealed class SchedulerOptions
         if (MaxQueue < 0)
         {
             yield return $"MaxQueue must not be negative ({MaxQueue}).";
+        }
+
+        if (ThreadPoll is < 0 or > 100)
+        {
+            yield return $"ThreadPoll must be between 0 and 100, not {ThreadPoll}.";
         }
 
         if (!Enum.IsDefined(KvLayout))
