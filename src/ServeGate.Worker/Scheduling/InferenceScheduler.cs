@@ -72,7 +72,6 @@ public sealed class InferenceScheduler : IAsyncDisposable
             SingleReader = true,
             FullMode = BoundedChannelFullMode.Wait,
         });
-        RestorePrefixes();
         _thread = new Thread(Run) { IsBackground = true, Name = "servegate-scheduler" };
         _thread.Start();
     }
@@ -107,10 +106,41 @@ public sealed class InferenceScheduler : IAsyncDisposable
         return true;
     }
 
+    /// <summary>
+    /// One short generation through the whole step path before the first request, as llama-server warms up: llama.cpp
+    /// allocates its compute graphs and the JIT compiles the step, so the first requests do not pay for either. Leaves
+    /// no trace: its sequence is cleared and the counters reset.
+    /// </summary>
+    private void WarmUp()
+    {
+        LlamaToken[] prompt = [_model.Bos, .. Enumerable.Range(0, 15).Select(i => new LlamaToken((i * 7919) % _model.VocabSize))];
+        var job = new Job(new GenerationRequest { RequestId = "warm-up", Prompt = prompt, MaxTokens = 8, Sampling = new SamplingSettings { Temperature = 0 }, IgnoreEos = true }, CancellationToken.None, _time.GetTimestamp());
+        Start(job);
+        while (_active.Count > 0 && !_stopping.IsCancellationRequested)
+        {
+            Step();
+        }
+
+        foreach (var slot in _slots)
+        {
+            ClearSlot(slot);
+            slot.LastUsed = 0;
+        }
+
+        _counters.Reset();
+    }
+
     private void Run()
     {
         try
         {
+            if (_options.WarmUp)
+            {
+                WarmUp();
+            }
+
+            RestorePrefixes();
+
             while (!_stopping.IsCancellationRequested)
             {
                 DropCancelled();
@@ -730,7 +760,7 @@ public sealed class InferenceScheduler : IAsyncDisposable
         }
     }
 
-    /// <summary>Runs before the scheduler thread starts: loads saved prefixes into idle sequences, most recent first.</summary>
+    /// <summary>Runs on the scheduler thread before the first request: loads saved prefixes into idle sequences, most recent first.</summary>
     private void RestorePrefixes()
     {
         var folder = PrefixFolder();
@@ -861,6 +891,19 @@ public sealed class SchedulerCounters
     public long Evictions { get; internal set; }
 
     public long Completed { get; internal set; }
+
+    internal void Reset()
+    {
+        Steps = 0;
+        DecodeSeconds = 0;
+        PromptTokens = 0;
+        CachedTokens = 0;
+        CompletionTokens = 0;
+        PrefixHits = 0;
+        PrefixMisses = 0;
+        Evictions = 0;
+        Completed = 0;
+    }
 }
 
 /// <summary>The caller's side of a queued generation: its events, in order, ending with <see cref="GenerationCompleted"/>.</summary>

@@ -98,6 +98,9 @@ public sealed class SchedulerOptions
     /// </summary>
     public string? PrefixCacheDirectory { get; set; }
 
+    /// <summary>Run one short generation before the first request (llama.cpp's graphs and the JIT warm up).</summary>
+    public bool WarmUp { get; set; } = true;
+
     /// <summary>Threads for llama.cpp; 0 = every core.</summary>
     public int Threads { get; set; }
 
