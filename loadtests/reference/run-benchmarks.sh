@@ -90,7 +90,7 @@ start_servegate() { # port parallel
 
 run_load() { # name port model args...
   local name="$1" port="$2" id="$3"; shift 3
-  "${loadtest[@]}" --url "http://127.0.0.1:$port" --model "$id" --endpoint completions --ignore-eos --progress none \
+  "${loadtest[@]}" --url "http://127.0.0.1:$port" --model "$id" --endpoint completions --ignore-eos --no-keep-alive --progress none \
     --out "$out/$name" "$@" > "$out/$name.log" 2>&1 || echo "load test $name failed (see $out/$name.log)" >&2
 }
 

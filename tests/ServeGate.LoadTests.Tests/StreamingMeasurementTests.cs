@@ -68,6 +68,23 @@ public sealed class StreamingMeasurementTests
         Assert.Equal("user", body.GetProperty("messages")[0].GetProperty("role").GetString());
     }
 
+    [Theory]
+    [InlineData(false, 1)]
+    [InlineData(true, 5)]
+    public async Task Run_NoKeepAlive_OpensAConnectionPerRequest(bool noKeepAlive, int expectedConnections)
+    {
+        await using var server = await FakeOpenAiServer.StartAsync(new FakeServerBehavior { TokenInterval = TimeSpan.FromMilliseconds(1) });
+        using var dir = new TempDir();
+        string[] args = ["--requests", "4", "--max-tokens", "3", "--concurrency", "1"];
+
+        var (run, result) = await LoadTester.RunLoadTestAsync(server, dir.Path, noKeepAlive ? [.. args, "--no-keep-alive"] : args);
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Equal(5, server.ConnectionIds.Count); // one warm-up request, then four
+        Assert.Equal(expectedConnections, server.ConnectionIds.Distinct().Count());
+        Assert.Equal(noKeepAlive, result.GetProperty("config").GetProperty("no_keep_alive").GetBoolean());
+    }
+
     [Fact]
     public async Task Run_CompletionsWithoutUsage_CountsStreamedChunksAsTokens()
     {

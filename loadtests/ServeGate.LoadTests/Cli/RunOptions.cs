@@ -106,6 +106,11 @@ internal sealed class RunOptions
         Description = "Send \"ignore_eos\": true so every output runs to max_tokens (llama-server, vLLM, ServeGate).",
     };
 
+    public Option<bool> NoKeepAlive { get; } = new("--no-keep-alive")
+    {
+        Description = "A new connection per request (Connection: close), for servers that drop reused connections under load.",
+    };
+
     public Option<long> Seed { get; } = new("--seed")
     {
         Description = "Seed for prompts, lengths and arrival times; the same seed repeats the same workload.",
@@ -146,6 +151,6 @@ internal sealed class RunOptions
     public IEnumerable<Option> All =>
     [
         Url, Model, Endpoint, Stream, ApiKey, Concurrency, Sweep, Rate, MaxConcurrency, RampUp, Requests, Warmup, Duration, Timeout,
-        PromptTokens, MaxTokens, SharedPrefixRatio, IgnoreEos, Seed, PromptsFile, SloTtftMs, SloTpotMs, CostUrl, Out, Progress,
+        PromptTokens, MaxTokens, SharedPrefixRatio, IgnoreEos, NoKeepAlive, Seed, PromptsFile, SloTtftMs, SloTpotMs, CostUrl, Out, Progress,
     ];
 }

@@ -172,6 +172,7 @@ internal sealed record RunSettings
             Endpoint = endpoint,
             Stream = parse.GetValue(o.Stream),
             IgnoreEos = parse.GetValue(o.IgnoreEos),
+            NoKeepAlive = parse.GetValue(o.NoKeepAlive),
             ApiKey = parse.GetValue(o.ApiKey) ?? Environment.GetEnvironmentVariable("OPENAI_API_KEY"),
             Timeout = timeout,
         };
@@ -219,6 +220,7 @@ internal sealed record RunSettings
                 MaxTokens = outputTokens.Text,
                 SharedPrefixRatio = prefixRatio,
                 IgnoreEos = client.IgnoreEos,
+                NoKeepAlive = client.NoKeepAlive,
                 Seed = seed,
                 PromptsFile = promptsFile,
                 SloTtftMs = sloTtft,

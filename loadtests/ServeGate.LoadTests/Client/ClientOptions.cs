@@ -25,6 +25,13 @@ internal sealed record ClientOptions
     /// <summary>Sends <c>"ignore_eos": true</c> (llama-server, vLLM and ServeGate honour it) so every output has its full length.</summary>
     public bool IgnoreEos { get; init; }
 
+    /// <summary>
+    /// Sends <c>Connection: close</c>, so every request opens a connection of its own. llama-server (cpp-httplib)
+    /// closes reused connections under concurrent streaming load (seen at concurrency 8: 8-12 of 32 requests failed
+    /// with "response ended prematurely" on a reused connection, none with new ones).
+    /// </summary>
+    public bool NoKeepAlive { get; init; }
+
     /// <summary>Sent as a Bearer token; never logged nor written to a report.</summary>
     public string? ApiKey { get; init; }
 

@@ -59,6 +59,11 @@ internal sealed class OpenAiClient
             Content = new ByteArrayContent(RequestBody.Write(spec, _options)),
         };
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        if (_options.NoKeepAlive)
+        {
+            request.Headers.ConnectionClose = true;
+        }
+
         if (_options.ApiKey is { Length: > 0 } key)
         {
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);

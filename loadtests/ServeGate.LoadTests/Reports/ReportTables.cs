@@ -106,6 +106,7 @@ internal static class ReportTables
         rows.Add(Row("Max tokens", config.MaxTokens));
         rows.Add(Row("Shared prefix ratio", Format.Number(config.SharedPrefixRatio)));
         rows.Add(Row("Ignore EOS", config.IgnoreEos ? "true" : "false"));
+        rows.Add(Row("New connection per request", config.NoKeepAlive ? "true" : "false"));
         rows.Add(Row("Seed", Format.Integer(config.Seed)));
         return new Table(["Setting", "Value"], rows, Numeric: false);
     }

@@ -155,6 +155,8 @@ internal sealed class RunConfig
 
     public bool IgnoreEos { get; set; }
 
+    public bool NoKeepAlive { get; set; }
+
     public long Seed { get; set; }
 
     public string? PromptsFile { get; set; }

@@ -75,6 +75,9 @@ internal sealed class FakeOpenAiServer : IAsyncDisposable
     /// <summary>Each request's JSON body and Authorization header, in arrival order.</summary>
     public ConcurrentQueue<(JsonElement Body, string? Authorization, string Path)> Received { get; } = new();
 
+    /// <summary>The id of the connection each request arrived on, in arrival order.</summary>
+    public ConcurrentQueue<string> ConnectionIds { get; } = new();
+
     public static async Task<FakeOpenAiServer> StartAsync(FakeServerBehavior? behavior = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -109,6 +112,7 @@ internal sealed class FakeOpenAiServer : IAsyncDisposable
         var aborted = context.RequestAborted;
         using var document = await JsonDocument.ParseAsync(context.Request.Body, cancellationToken: aborted);
         var body = document.RootElement.Clone();
+        ConnectionIds.Enqueue(context.Connection.Id);
         Received.Enqueue((body, context.Request.Headers.Authorization.ToString() is { Length: > 0 } auth ? auth : null, context.Request.Path));
 
         if (_behavior.FailWith(number) is { } status)
