@@ -13,6 +13,7 @@ using ServeGate.Worker.Scheduling;
 // dotnet run -c Release --project tests/ServeGate.Benchmarks -- generate smollm2-135m q4_k_m
 // dotnet run -c Release --project tests/ServeGate.Benchmarks -- engine MODEL.gguf [pp=512] [tg=128] [reps=5]
 // dotnet run -c Release --project tests/ServeGate.Benchmarks -- prefix MODEL.gguf [prefix=1000] [suffix=40] [reps=3]
+// dotnet run -c Release --project tests/ServeGate.Benchmarks -- concurrent MODEL.gguf [concurrency=8] [requests=32] [prompt=128] [output=64]
 // dotnet run -c Release --project tests/ServeGate.Benchmarks -- bandwidth [MiB=512]
 if (args is ["bandwidth", ..])
 {
@@ -35,6 +36,8 @@ switch (args[0])
         return 0;
     case "engine":
         return await EngineAsync(args[1], Arg(2, 512), Arg(3, 128), Arg(4, 5));
+    case "concurrent":
+        return await ConcurrentAsync(args[1], Arg(2, 8), Arg(3, 32), Arg(4, 128), Arg(5, 64));
     case "prefix":
         return await PrefixAsync(args[1], Arg(2, 1000), Arg(3, 40), Arg(4, 3));
     default:
@@ -141,6 +144,46 @@ static int EnvironmentInt(string name, int fallback) =>
 // SERVEGATE_FLASH_ATTENTION=on|off|auto compares the kernels without a rebuild.
 static FlashAttentionMode FlashAttentionFromEnvironment() =>
     Enum.TryParse<FlashAttentionMode>(Environment.GetEnvironmentVariable("SERVEGATE_FLASH_ATTENTION"), ignoreCase: true, out var mode) ? mode : FlashAttentionMode.Auto;
+
+// A closed loop through the scheduler alone (no HTTP): where the time of a concurrent run goes, steps and decode
+// time against wall time.
+static async Task<int> ConcurrentAsync(string path, int concurrency, int requests, int promptTokens, int outputTokens)
+{
+    using var model = LlamaModel.Load(path);
+    await using var scheduler = new InferenceScheduler(model, new SchedulerOptions { Parallel = concurrency, ContextLength = 2048, FlashAttention = FlashAttentionFromEnvironment() }, NullLogger.Instance);
+    var random = new Random(3);
+    var prompts = Enumerable.Range(0, requests).Select(_ => (LlamaToken[])[model.Bos, .. Enumerable.Range(1, promptTokens - 1).Select(_ => new LlamaToken(random.Next(100, model.VocabSize)))]).ToArray();
+    await GenerateAsync(scheduler, prompts[0][..16], 4);
+    var (steps, decode) = (scheduler.Counters.Steps, scheduler.Counters.DecodeSeconds);
+    var next = -1;
+    var wall = Stopwatch.StartNew();
+    var compute = 0.0;
+    await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ =>
+    {
+        int i;
+        while ((i = Interlocked.Increment(ref next)) < requests)
+        {
+            var result = await GenerateAsync(scheduler, prompts[i], outputTokens);
+            lock (prompts)
+            {
+                compute += result.ComputeSeconds;
+            }
+        }
+    }));
+    var seconds = wall.Elapsed.TotalSeconds;
+    Console.WriteLine(JsonSerializer.Serialize(new
+    {
+        concurrency,
+        requests,
+        wall_s = seconds,
+        output_tokens_per_second = requests * outputTokens / seconds,
+        steps = scheduler.Counters.Steps - steps,
+        decode_s = scheduler.Counters.DecodeSeconds - decode,
+        decode_share = (scheduler.Counters.DecodeSeconds - decode) / seconds,
+        attributed_compute_s = compute,
+    }, new JsonSerializerOptions { WriteIndented = true }));
+    return 0;
+}
 
 static async Task<GenerationResult> GenerateAsync(InferenceScheduler scheduler, LlamaToken[] prompt, int maxTokens)
 {
