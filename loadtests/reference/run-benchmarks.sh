@@ -8,7 +8,7 @@
 # 1. engine:  llama-bench pp512/tg128 vs ServeGate's scheduler in-process (tests/ServeGate.Benchmarks)
 # 2. serving: llama-server vs ServeGate over HTTP with the load tester: concurrency 1 and 8 (64 tokens, distinct
 #             prompts), a shared-prefix burst (16 requests, concurrency 8, ~1,200-token common prefix, cold cache),
-#             and a warm repeated prefix. Every server is started fresh on loopback and stopped afterwards.
+#             and a warm repeated prefix; ServeGate in both KV layouts. Every server is started fresh on loopback and stopped afterwards.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
@@ -81,8 +81,8 @@ start_llama_server() { # port extra-args...
   wait_ready "http://127.0.0.1:$port" /health
 }
 
-start_servegate() { # port parallel
-  dotnet artifacts/gateway/ServeGate.Gateway.dll --port "$1" --model "$model" --parallel "$2" --ctx-size 2048 \
+start_servegate() { # port parallel [kv-layout]
+  ServeGate__Worker__KvLayout="${3:-PerSequence}" dotnet artifacts/gateway/ServeGate.Gateway.dll --port "$1" --model "$model" --parallel "$2" --ctx-size 2048 \
     > "$out/servegate-$1.log" 2>&1 &
   server_pid=$!
   wait_ready "http://127.0.0.1:$1" /ready
@@ -122,6 +122,7 @@ if [ "$only" = all ] || [ "$only" = serving ]; then
   llama_np8() { start_llama_server "$1" -np 8; }
   llama_np8_kvu() { start_llama_server "$1" -np 8 -kvu; }
   servegate8() { start_servegate "$1" 8; }
+  servegate8_shared() { start_servegate "$1" 8 Shared; }
   servegate1() { start_servegate "$1" 1; }
   port="$(free_port)"; llama_np1 "$port"
   run_load "llama-np1-c1" "$port" "$model_id" --concurrency 1 --requests 8 --prompt-tokens 128 --max-tokens 64 --seed 11
@@ -132,12 +133,13 @@ if [ "$only" = all ] || [ "$only" = serving ]; then
   serving_suite llama-np8 llama_np8
   serving_suite llama-np8-kvu llama_np8_kvu
   serving_suite servegate-p8 servegate8
+  serving_suite servegate-p8-shared servegate8_shared
 fi
 
 if [ "$only" = all ] || [ "$only" = serving ]; then
   "${loadtest[@]}" compare "$out/llama-np8-sweep/result.json" "$out/servegate-p8-sweep/result.json" --out "$out/compare-sweep" > /dev/null 2>&1 || true
   "${loadtest[@]}" compare "$out/llama-np8-prefix-burst/result.json" "$out/llama-np8-kvu-prefix-burst/result.json" \
-    "$out/servegate-p8-prefix-burst/result.json" --out "$out/compare-prefix-burst" > /dev/null 2>&1 || true
+    "$out/servegate-p8-prefix-burst/result.json" "$out/servegate-p8-shared-prefix-burst/result.json" --out "$out/compare-prefix-burst" > /dev/null 2>&1 || true
 fi
 echo "results in $out"
 python3 "$here/summarize.py" "$out" | tee "$out/summary.md"

@@ -55,7 +55,8 @@ def serving():
     print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     scenarios = ["c1", "c8", "prefix-burst", "prefix-cold", "prefix-warm"]
     servers = [("llama-np1", "llama-server -np 1"), ("servegate-p1", "ServeGate --parallel 1"),
-               ("llama-np8", "llama-server -np 8"), ("llama-np8-kvu", "llama-server -np 8 -kvu"), ("servegate-p8", "ServeGate --parallel 8")]
+               ("llama-np8", "llama-server -np 8"), ("llama-np8-kvu", "llama-server -np 8 -kvu"), ("servegate-p8", "ServeGate --parallel 8"),
+               ("servegate-p8-shared", "ServeGate --parallel 8, shared KV")]
     for sc in scenarios:
         for key, label in servers:
             r = load(f"{key}-{sc}")
