@@ -73,6 +73,7 @@ public static class GatewayServiceCollectionExtensions
         // Created now, so that the listener sees every measurement from the first request on.
         _ = app.Services.GetRequiredService<PrometheusExporter>();
         _ = app.Services.GetRequiredService<GatewayMetrics>();
+        _ = app.Services.GetService<ServeGate.Worker.Scheduling.SchedulerMetrics>(); // the in-process worker's, when there is one
         app.MapAdminApi();
         app.MapGet("/metrics", (PrometheusExporter exporter, GatewayMetrics metrics) =>
             Results.Text(exporter.Scrape(), "text/plain; version=0.0.4; charset=utf-8"));

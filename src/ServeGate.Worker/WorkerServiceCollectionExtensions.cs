@@ -5,6 +5,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using ServeGate.LlamaCpp;
 using ServeGate.Worker.Models;
+using ServeGate.Worker.Scheduling;
 
 namespace ServeGate.Worker;
 
@@ -23,6 +24,7 @@ public static class WorkerServiceCollectionExtensions
         builder.Services.AddOptions<WorkerOptions>().ValidateOnStart();
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.TryAddSingleton<ModelRegistry>();
+        builder.Services.TryAddSingleton<SchedulerMetrics>();
         builder.Services.TryAddSingleton<IDemoModelSource, DemoModelSource>();
         builder.Services.AddHostedService<ModelLoaderService>();
         return builder;

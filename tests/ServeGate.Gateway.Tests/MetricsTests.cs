@@ -21,5 +21,12 @@ public sealed class MetricsTests(SharedGateway shared)
         Assert.Contains("servegate_time_to_first_token_seconds_bucket{model=\"tiny-base\",worker=\"local\",le=\"+Inf\"}", text, StringComparison.Ordinal);
         Assert.Contains("servegate_cost_usd_total{model=\"tiny-base\",worker=\"local\"}", text, StringComparison.Ordinal);
         Assert.Contains("servegate_usage_queue ", text, StringComparison.Ordinal);
+
+        // The in-process worker's scheduler: queue depth and the prefix cache.
+        Assert.Contains("servegate_scheduler_queue{model=\"tiny-base\"}", text, StringComparison.Ordinal);
+        Assert.Matches("servegate_scheduler_steps_total\\{model=\"tiny-base\"\\} [1-9]", text);
+        Assert.Contains("servegate_kv_prefix_hits_total{model=\"tiny-base\"}", text, StringComparison.Ordinal);
+        Assert.Matches("servegate_kv_prefix_misses_total\\{model=\"tiny-base\"\\} [1-9]", text);
+        Assert.Contains("servegate_kv_hit_ratio{model=\"tiny-base\"}", text, StringComparison.Ordinal);
     }
 }

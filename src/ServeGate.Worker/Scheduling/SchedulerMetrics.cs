@@ -1,0 +1,38 @@
+using System.Diagnostics.Metrics;
+using ServeGate.Worker.Models;
+
+namespace ServeGate.Worker.Scheduling;
+
+/// <summary>
+/// Each loaded model's scheduler, observed when metrics are collected (<c>/metrics</c> in the gateway): requests
+/// waiting for a sequence, prefix-cache hits, misses and evictions, the share of prompt tokens served from the KV cache,
+/// decode steps and decode time.
+/// </summary>
+public sealed class SchedulerMetrics
+{
+    public const string MeterName = "ServeGate.Worker";
+
+    public SchedulerMetrics(IMeterFactory meters, ModelRegistry registry)
+    {
+        ArgumentNullException.ThrowIfNull(meters);
+        ArgumentNullException.ThrowIfNull(registry);
+        var meter = meters.Create(MeterName);
+
+        IEnumerable<Measurement<T>> PerModel<T>(Func<SchedulerCounters, T> read)
+            where T : struct =>
+            registry.All.Where(m => m.Scheduler is not null)
+                .Select(m => new Measurement<T>(read(m.Scheduler!.Counters), new KeyValuePair<string, object?>("model", m.Id)));
+
+        meter.CreateObservableGauge("servegate.scheduler.queue", () => PerModel(c => c.Queued), "{request}", "Requests waiting for a sequence.");
+        meter.CreateObservableCounter("servegate.scheduler.steps", () => PerModel(c => c.Steps), "{step}", "Decode steps (llama_decode calls).");
+        meter.CreateObservableCounter("servegate.scheduler.decode_time", () => PerModel(c => c.DecodeSeconds), "s", "Wall time spent in llama_decode.");
+        meter.CreateObservableCounter("servegate.kv.prefix_hits", () => PerModel(c => c.PrefixHits), "{request}", "Requests that reused a cached prefix.");
+        meter.CreateObservableCounter("servegate.kv.prefix_misses", () => PerModel(c => c.PrefixMisses), "{request}", "Requests that found no cached prefix.");
+        meter.CreateObservableCounter("servegate.kv.evictions", () => PerModel(c => c.Evictions), "{prefix}", "Cached prefixes given up for room.");
+        meter.CreateObservableGauge(
+            "servegate.kv.hit_ratio",
+            () => PerModel(c => c.PromptTokens == 0 ? 0.0 : (double)c.CachedTokens / c.PromptTokens),
+            "1",
+            "Prompt tokens served from the KV cache, of all prompt tokens since start.");
+    }
+}
