@@ -298,23 +298,35 @@ public abstract class SchedulerTests(TinyModelFixture models) : IClassFixture<Ti
     {
         await using var scheduler = NewScheduler(o => o.Parallel = 2);
         using var cancel = new CancellationTokenSource();
-        var handle = Submit(scheduler, Request("A long story that will be interrupted", 400), cancel.Token);
-        var seen = 0;
+        var handle = Submit(scheduler, Request("A long story that will be interrupted", 1000), cancel.Token);
+
+        // A tiny model decodes a token in about a millisecond, faster than a reader of the events may run: watch the
+        // scheduler's own count, cancel after five tokens, and expect it to stop within one step of that count.
+        long atCancel = -1;
+        var canceller = new Thread(() =>
+        {
+            handle.Started.Wait(); // after the scheduler's warm-up, whose tokens are not counted
+            while (scheduler.Counters.CompletionTokens < 5)
+            {
+                Thread.Yield();
+            }
+
+            atCancel = scheduler.Counters.CompletionTokens;
+            cancel.Cancel();
+        }) { IsBackground = true, Name = "test-canceller" };
+        canceller.Start();
         GenerationResult? result = null;
         await foreach (var e in handle.Events.ReadAllAsync())
         {
-            if (e is TextDelta && ++seen == 5)
-            {
-                await cancel.CancelAsync();
-            }
-            else if (e is GenerationCompleted c)
+            if (e is GenerationCompleted c)
             {
                 result = c.Result;
             }
         }
 
+        canceller.Join();
         Assert.Equal(FinishReason.Cancelled, result!.FinishReason);
-        Assert.InRange(result.CompletionTokens, 5, 20);
+        Assert.InRange(result.CompletionTokens, 5, atCancel + 2);
         Assert.All(scheduler.SnapshotSlots(), s => Assert.Equal((0, false), s));
     }
 
