@@ -14,5 +14,6 @@ namespace ServeGate.Gateway;
 [JsonSerializable(typeof(KeyList))]
 [JsonSerializable(typeof(KeyView))]
 [JsonSerializable(typeof(CreateKeyRequest))]
+[JsonSerializable(typeof(StoredApiKey))]
 [JsonSerializable(typeof(ServeGate.Core.Limits.CounterAdd[]))]
 internal sealed partial class GatewayJsonContext : JsonSerializerContext;

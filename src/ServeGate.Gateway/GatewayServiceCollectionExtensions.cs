@@ -30,15 +30,15 @@ public static class GatewayServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddServeGateMetering();
         services.TryAddSingleton<AccessPolicy>();
-        services.TryAddSingleton<ApiKeyStore>();
+        // With Limits:Store=Redis, replicas share one connection for limit counters and API keys.
+        services.TryAddSingleton(sp => RedisConnection.Connect(LimitsOf(sp).Redis, TimeSpan.FromSeconds(1)));
+        services.TryAddSingleton<IApiKeyStore>(sp => LimitsOf(sp) is { Store: LimitStoreKind.Redis } limits
+            ? new RedisApiKeyStore(new RedisKeyDirectory(sp.GetRequiredService<StackExchange.Redis.ConnectionMultiplexer>(), limits.KeyPrefix), limits.FailMode, sp.GetRequiredService<TimeProvider>())
+            : ActivatorUtilities.CreateInstance<SqliteApiKeyStore>(sp));
         services.AddHostedService<OpenAccessGuard>();
-        services.TryAddSingleton<IRateLimitStore>(sp =>
-        {
-            var limits = sp.GetRequiredService<IOptions<GatewayOptions>>().Value.Limits;
-            return limits.Store == LimitStoreKind.Redis
-                ? RedisRateLimitStore.Connect(limits.Redis, TimeSpan.FromSeconds(1))
-                : new InProcessRateLimitStore(sp.GetRequiredService<TimeProvider>());
-        });
+        services.TryAddSingleton<IRateLimitStore>(sp => LimitsOf(sp).Store == LimitStoreKind.Redis
+            ? new RedisRateLimitStore(sp.GetRequiredService<StackExchange.Redis.ConnectionMultiplexer>())
+            : new InProcessRateLimitStore(sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton<SettlementSpool>();
         services.AddHostedService(sp => sp.GetRequiredService<SettlementSpool>());
         services.TryAddSingleton<RateLimiter>();
@@ -53,6 +53,8 @@ public static class GatewayServiceCollectionExtensions
         services.AddHostedService<WorkerHealthProbe>();
         return builder;
     }
+
+    private static LimitsOptions LimitsOf(IServiceProvider services) => services.GetRequiredService<IOptions<GatewayOptions>>().Value.Limits;
 
     /// <summary>True when <c>ServeGate:Gateway:Workers</c> names remote workers (else the worker runs in this process).</summary>
     public static bool HasRemoteWorkers(this IConfiguration configuration) =>

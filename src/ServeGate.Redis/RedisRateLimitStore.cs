@@ -1,4 +1,3 @@
-using System.Globalization;
 using ServeGate.Core.Limits;
 using StackExchange.Redis;
 
@@ -44,22 +43,23 @@ public sealed class RedisRateLimitStore : IRateLimitStore, IDisposable
         """;
 
     private readonly ConnectionMultiplexer _connection;
+    private readonly bool _ownsConnection;
 
-    private RedisRateLimitStore(ConnectionMultiplexer connection) => _connection = connection;
-
-    /// <summary>
-    /// Connects without failing when Redis is down (<c>abortConnect=false</c>): the multiplexer keeps retrying and calls
-    /// fail fast until it is back.
-    /// </summary>
-    public static RedisRateLimitStore Connect(string configuration, TimeSpan timeout)
+    /// <summary>A store over a connection shared with other users of the same Redis (not disposed with the store).</summary>
+    public RedisRateLimitStore(ConnectionMultiplexer connection)
+        : this(connection, ownsConnection: false)
     {
-        var options = ConfigurationOptions.Parse(configuration);
-        options.AbortOnConnectFail = false;
-        options.ConnectTimeout = (int)timeout.TotalMilliseconds;
-        options.SyncTimeout = (int)timeout.TotalMilliseconds;
-        options.ConnectRetry = 1;
-        return new RedisRateLimitStore(ConnectionMultiplexer.Connect(options));
     }
+
+    private RedisRateLimitStore(ConnectionMultiplexer connection, bool ownsConnection)
+    {
+        _connection = connection ?? throw new ArgumentNullException(nameof(connection));
+        _ownsConnection = ownsConnection;
+    }
+
+    /// <summary>A store with a connection of its own (see <see cref="RedisConnection.Connect"/>).</summary>
+    public static RedisRateLimitStore Connect(string configuration, TimeSpan timeout) =>
+        new(RedisConnection.Connect(configuration, timeout), ownsConnection: true);
 
     public async ValueTask<CounterResult> TryAddAllAsync(IReadOnlyList<CounterAdd> adds, CancellationToken cancellationToken)
     {
@@ -105,13 +105,19 @@ public sealed class RedisRateLimitStore : IRateLimitStore, IDisposable
     {
         try
         {
-            return await _connection.GetDatabase().ScriptEvaluateAsync(script, keys, args).ConfigureAwait(false);
+            return await RedisConnection.EvaluateAsync(_connection, script, keys, args).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is RedisConnectionException or RedisTimeoutException or TimeoutException)
+        catch (RedisUnavailableException ex)
         {
-            throw new RateLimitStoreUnavailableException(string.Create(CultureInfo.InvariantCulture, $"Redis is unavailable: {ex.GetType().Name}."), ex);
+            throw new RateLimitStoreUnavailableException(ex.Message, ex.InnerException);
         }
     }
 
-    public void Dispose() => _connection.Dispose();
+    public void Dispose()
+    {
+        if (_ownsConnection)
+        {
+            _connection.Dispose();
+        }
+    }
 }

@@ -95,34 +95,47 @@ public sealed class RedisRateLimitStoreTests(RedisServer redis) : IClassFixture<
     }
 }
 
-/// <summary>Fail-open and fail-closed through HTTP when the Redis the gateway is configured with is down.</summary>
+/// <summary>
+/// Fail-open and fail-closed through HTTP when the Redis the gateway is configured with goes down: limits and API keys
+/// both live there. Open: a key this gateway verified before keeps working, one it never saw cannot be vouched for (503).
+/// Closed: 503.
+/// </summary>
 public sealed class RedisFailModeTests
 {
-    private static async Task<HttpStatusCode> StatusWithRedisDownAsync(string failMode)
+    private static async Task<(HttpStatusCode Known, HttpStatusCode Unknown)> StatusWithRedisDownAsync(string failMode)
     {
+        var redis = new RedisServer();
+        await redis.InitializeAsync();
         await using var gateway = await GatewayHost.StartAsync(new Dictionary<string, string?>
         {
             ["ServeGate:Gateway:Limits:Store"] = "Redis",
-            ["ServeGate:Gateway:Limits:Redis"] = $"127.0.0.1:{RedisServer.FreePort()}",
+            ["ServeGate:Gateway:Limits:Redis"] = redis.Configuration,
             ["ServeGate:Gateway:Limits:FailMode"] = failMode,
         });
-        using var create = await gateway.Http.PostAsync(new Uri("/admin/keys", UriKind.Relative), GatewayHost.Json(new { name = "n", team = "t", requests_per_minute = 10 }));
-        var key = (string)GatewayHost.Parse(await create.Content.ReadAsStringAsync())!["key"]!;
+        var body = new { model = GatewayHost.BaseModel, prompt = "Hi", max_tokens = 1 };
+        var (_, known) = await SharedKeysTests.CreateKeyAsync(gateway, "t");
+        var (_, unknown) = await SharedKeysTests.CreateKeyAsync(gateway, "t");
+        using (var before = await gateway.PostAsync("/v1/completions", body, apiKey: known))
+        {
+            Assert.Equal(HttpStatusCode.OK, before.StatusCode);
+        }
 
-        using var response = await gateway.PostAsync("/v1/completions", new { model = GatewayHost.BaseModel, prompt = "Hi", max_tokens = 1 }, apiKey: key);
-        return response.StatusCode;
+        await redis.DisposeAsync();
+        using var knownResponse = await gateway.PostAsync("/v1/completions", body, apiKey: known);
+        using var unknownResponse = await gateway.PostAsync("/v1/completions", body, apiKey: unknown);
+        return (knownResponse.StatusCode, unknownResponse.StatusCode);
     }
 
     [Fact]
-    public async Task Completions_RedisDownFailOpen_Served()
+    public async Task Completions_RedisDownFailOpen_KnownKeyServedUnknownKey503()
     {
-        Assert.Equal(HttpStatusCode.OK, await StatusWithRedisDownAsync("Open"));
+        Assert.Equal((HttpStatusCode.OK, HttpStatusCode.ServiceUnavailable), await StatusWithRedisDownAsync("Open"));
     }
 
     [Fact]
     public async Task Completions_RedisDownFailClosed_Returns503()
     {
-        Assert.Equal(HttpStatusCode.ServiceUnavailable, await StatusWithRedisDownAsync("Closed"));
+        Assert.Equal((HttpStatusCode.ServiceUnavailable, HttpStatusCode.ServiceUnavailable), await StatusWithRedisDownAsync("Closed"));
     }
 }
 

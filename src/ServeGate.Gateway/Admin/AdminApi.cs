@@ -20,14 +20,27 @@ internal static partial class AdminApi
                 ? await next(context).ConfigureAwait(false)
                 : Error(new ApiError(StatusCodes.Status401Unauthorized, "The admin API needs the admin key (ServeGate:Gateway:AdminKey or SERVEGATE_ADMIN_KEY) as 'Authorization: Bearer'.", "invalid_request_error", null, "invalid_api_key"));
         });
-        admin.MapPost("/keys", CreateKey);
-        admin.MapGet("/keys", (ApiKeyStore keys) => TypedResults.Json(new KeyList { Data = [.. keys.All.Select(k => KeyView.Of(k))] }, GatewayJsonContext.Default.KeyList));
-        admin.MapDelete("/keys/{id}", RevokeKey);
+        admin.MapPost("/keys", CreateKeyAsync);
+        admin.MapGet("/keys", ListKeysAsync);
+        admin.MapDelete("/keys/{id}", RevokeKeyAsync);
         admin.MapGet("/usage", ListUsageAsync);
         return endpoints;
     }
 
-    private static async Task<IResult> CreateKey(HttpRequest http, ApiKeyStore keys, ILoggerFactory loggers)
+    private static async Task<IResult> ListKeysAsync(IApiKeyStore keys, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var all = await keys.ListAsync(cancellationToken).ConfigureAwait(false);
+            return TypedResults.Json(new KeyList { Data = [.. all.Select(k => KeyView.Of(k))] }, GatewayJsonContext.Default.KeyList);
+        }
+        catch (KeyStoreUnavailableException ex)
+        {
+            return Unavailable(ex);
+        }
+    }
+
+    private static async Task<IResult> CreateKeyAsync(HttpRequest http, IApiKeyStore keys, ILoggerFactory loggers)
     {
         CreateKeyRequest? body;
         try
@@ -70,14 +83,34 @@ internal static partial class AdminApi
             return Error(ApiError.InvalidRequest(string.Join("; ", errors) + "."));
         }
 
-        var key = keys.Create(body, out var secret);
+        ApiKey key;
+        string secret;
+        try
+        {
+            (key, secret) = await keys.CreateAsync(body, http.HttpContext.RequestAborted).ConfigureAwait(false);
+        }
+        catch (KeyStoreUnavailableException ex)
+        {
+            return Unavailable(ex);
+        }
+
         Log.KeyCreated(loggers.CreateLogger(typeof(AdminApi).FullName!), key.Id, key.Team);
         return TypedResults.Json(KeyView.Of(key, secret), GatewayJsonContext.Default.KeyView, statusCode: StatusCodes.Status201Created);
     }
 
-    private static IResult RevokeKey(string id, ApiKeyStore keys, ILoggerFactory loggers)
+    private static async Task<IResult> RevokeKeyAsync(string id, IApiKeyStore keys, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
-        if (!keys.Revoke(id))
+        bool revoked;
+        try
+        {
+            revoked = await keys.RevokeAsync(id, cancellationToken).ConfigureAwait(false);
+        }
+        catch (KeyStoreUnavailableException ex)
+        {
+            return Unavailable(ex);
+        }
+
+        if (!revoked)
         {
             return Error(new ApiError(StatusCodes.Status404NotFound, $"No API key has the id '{id}'.", "invalid_request_error", "id", "key_not_found"));
         }
@@ -91,6 +124,9 @@ internal static partial class AdminApi
         var records = await store.QueryAsync(new UsageQuery { KeyId = key_id, Team = team, Limit = limit ?? 100 }, cancellationToken).ConfigureAwait(false);
         return TypedResults.Json(new UsageList { Data = records }, GatewayJsonContext.Default.UsageList);
     }
+
+    private static IResult Unavailable(KeyStoreUnavailableException ex) =>
+        Error(ApiError.Unavailable("The API key store is unavailable: " + ex.Message, "key_store_unavailable"));
 
     private static IResult Error(ApiError error) => TypedResults.Json(error.ToEnvelope(), OpenAiJson.Context.ErrorEnvelope, statusCode: error.Status);
 

@@ -56,20 +56,18 @@ internal sealed class AccessPolicy
 }
 
 /// <summary>Refuses to start a gateway that would serve anyone on a public address with no keys.</summary>
-internal sealed class OpenAccessGuard(AccessPolicy policy, ApiKeyStore keys) : IHostedService
+internal sealed class OpenAccessGuard(AccessPolicy policy, IApiKeyStore keys) : IHostedService
 {
-    public Task StartAsync(CancellationToken cancellationToken)
+    public async Task StartAsync(CancellationToken cancellationToken)
     {
-        if (!policy.OpenWithoutKeys && !keys.HasKeys)
+        if (!policy.OpenWithoutKeys && !await keys.HasKeysAsync(cancellationToken).ConfigureAwait(false))
         {
             throw new OptionsValidationException(GatewayOptions.SectionName, typeof(GatewayOptions),
             [
                 "The gateway listens on a non-loopback address and no API key exists: create keys first (POST /admin/keys on a loopback " +
-                "listener with the same ServeGate:Gateway:KeyStorePath) or set ServeGate:Gateway:AllowAnonymous=true.",
+                "listener with the same ServeGate:Gateway:KeyStorePath, or the same Redis) or set ServeGate:Gateway:AllowAnonymous=true.",
             ]);
         }
-
-        return Task.CompletedTask;
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

@@ -1,3 +1,7 @@
+using System.Buffers.Text;
+using System.Security.Cryptography;
+using System.Text;
+
 namespace ServeGate.Gateway.Auth;
 
 /// <summary>A budget's period: it resets at the start of each UTC day or month.</summary>
@@ -35,6 +39,41 @@ public sealed record ApiKey
     internal byte[] Hash { get; init; } = [];
 
     public bool Allows(string model) => Models.Count == 0 || Models.Contains(model, StringComparer.Ordinal);
+
+    /// <summary>Whether <paramref name="hash"/> (of a presented secret) is this key's, compared in constant time.</summary>
+    internal bool Matches(ReadOnlySpan<byte> hash) => CryptographicOperations.FixedTimeEquals(Hash, hash);
+
+    internal static byte[] HashOf(string secret) => SHA256.HashData(Encoding.UTF8.GetBytes(secret));
+
+    /// <summary>
+    /// A new key for <paramref name="request"/> (validated by the admin API) and its secret: <c>sg-</c> and 32 random
+    /// bytes in base64url, which only the caller of the admin API ever sees.
+    /// </summary>
+    internal static ApiKey New(CreateKeyRequest request, DateTimeOffset now, out string secret)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        Span<byte> random = stackalloc byte[32];
+        RandomNumberGenerator.Fill(random);
+        secret = "sg-" + Base64Url.EncodeToString(random);
+        return new ApiKey
+        {
+            Id = "key_" + RandomNumberGenerator.GetHexString(16, lowercase: true),
+            Name = request.Name!,
+            Team = request.Team!,
+            Models = request.Models ?? [],
+            TokensPerMinute = request.TokensPerMinute,
+            RequestsPerMinute = request.RequestsPerMinute,
+            BudgetUsd = request.BudgetUsd,
+            BudgetPeriod = string.Equals(request.BudgetPeriod, "day", StringComparison.OrdinalIgnoreCase) ? BudgetPeriod.Day : BudgetPeriod.Month,
+            CreatedAt = now,
+            Prefix = secret[..7],
+            Hash = HashOf(secret),
+        };
+    }
+
+    /// <summary>Keys in the order the admin API lists them: oldest first.</summary>
+    internal static IReadOnlyList<ApiKey> Ordered(IEnumerable<ApiKey> keys) =>
+        [.. keys.OrderBy(k => k.CreatedAt).ThenBy(k => k.Id, StringComparer.Ordinal)];
 
     /// <summary>The account of open local mode: no key exists and the listener is loopback-only.</summary>
     public static ApiKey Local { get; } = new() { Id = "local", Name = "local", Team = "local", CreatedAt = DateTimeOffset.UnixEpoch, Prefix = string.Empty };

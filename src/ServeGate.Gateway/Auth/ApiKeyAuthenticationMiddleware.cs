@@ -7,17 +7,26 @@ namespace ServeGate.Gateway.Auth;
 /// Every <c>/v1</c> request: finds the caller's <see cref="ApiKey"/> from <c>Authorization: Bearer</c> (401
 /// <c>invalid_api_key</c> otherwise), or the <c>local</c> account in open local mode, and stores it as a feature.
 /// </summary>
-internal sealed class ApiKeyAuthenticationMiddleware(RequestDelegate next, ApiKeyStore keys, AccessPolicy policy)
+internal sealed partial class ApiKeyAuthenticationMiddleware(RequestDelegate next, IApiKeyStore keys, AccessPolicy policy, ILogger<ApiKeyAuthenticationMiddleware> logger)
 {
     public async Task InvokeAsync(HttpContext context)
     {
         var bearer = AccessPolicy.Bearer(context);
         ApiKey? key;
-        if (!keys.HasKeys && policy.OpenWithoutKeys)
+        try
         {
-            key = ApiKey.Local;
+            key = policy.OpenWithoutKeys && !await keys.HasKeysAsync(context.RequestAborted).ConfigureAwait(false)
+                ? ApiKey.Local
+                : bearer is null ? null : await keys.FindAsync(bearer, context.RequestAborted).ConfigureAwait(false);
         }
-        else if (bearer is null || (key = keys.Find(bearer)) is null)
+        catch (KeyStoreUnavailableException ex)
+        {
+            Log.KeyStoreUnavailable(logger, ex);
+            await GatewayErrors.WriteAsync(context, ApiError.Unavailable("API keys cannot be verified right now; retry later.", "key_store_unavailable")).ConfigureAwait(false);
+            return;
+        }
+
+        if (key is null)
         {
             await GatewayErrors.WriteAsync(context, new ApiError(
                 StatusCodes.Status401Unauthorized,
@@ -38,6 +47,12 @@ internal sealed class ApiKeyAuthenticationMiddleware(RequestDelegate next, ApiKe
         }
 
         await next(context).ConfigureAwait(false);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = GatewayLogEvents.KeyStoreUnavailable, Level = LogLevel.Warning, Message = "The API key store is unavailable.")]
+        public static partial void KeyStoreUnavailable(ILogger logger, Exception exception);
     }
 }
 

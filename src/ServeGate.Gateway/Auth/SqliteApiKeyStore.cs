@@ -1,7 +1,4 @@
-using System.Buffers.Text;
 using System.Globalization;
-using System.Security.Cryptography;
-using System.Text;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
 using ServeGate.Metering;
@@ -9,18 +6,21 @@ using ServeGate.Metering;
 namespace ServeGate.Gateway.Auth;
 
 /// <summary>
-/// API keys in a SQLite file, served from an in-memory snapshot. Secrets are random (<c>sg-</c> + 32 bytes base64url),
-/// returned once at creation and stored only as SHA-256 hashes; lookups compare hashes in constant time. A revoked key
-/// stops working at once on this gateway (the snapshot is swapped before <see cref="Revoke"/> returns).
+/// API keys of a single gateway in a SQLite file, served from an in-memory snapshot. A revoked key stops working at
+/// once (the snapshot is swapped before <see cref="RevokeAsync"/> returns). Replicas share keys through
+/// <see cref="RedisApiKeyStore"/> instead.
 /// </summary>
-internal sealed class ApiKeyStore
+internal sealed class SqliteApiKeyStore : IApiKeyStore
 {
     private readonly string _connectionString;
     private readonly TimeProvider _time;
     private readonly Lock _gate = new();
     private Dictionary<string, ApiKey> _byHash = new(StringComparer.Ordinal);
 
-    public ApiKeyStore(IOptions<GatewayOptions> options, IOptions<MeteringOptions> metering, TimeProvider time)
+    // Revoked keys stay in the table, marked, for the audit trail of the usage ledger, and still count here.
+    private bool _hasKeys;
+
+    public SqliteApiKeyStore(IOptions<GatewayOptions> options, IOptions<MeteringOptions> metering, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(metering);
@@ -52,44 +52,21 @@ internal sealed class ApiKeyStore
         Reload(connection);
     }
 
-    /// <summary>
-    /// True once a key was ever created (then every request needs one): revoking the last key does not reopen the
-    /// gateway. Revoked keys stay in the table, marked, for the audit trail of the usage ledger.
-    /// </summary>
-    public bool HasKeys { get; private set; }
+    public ValueTask<bool> HasKeysAsync(CancellationToken cancellationToken) => ValueTask.FromResult(Volatile.Read(ref _hasKeys));
 
-    public IReadOnlyList<ApiKey> All => [.. Volatile.Read(ref _byHash).Values.OrderBy(k => k.CreatedAt).ThenBy(k => k.Id, StringComparer.Ordinal)];
+    public ValueTask<IReadOnlyList<ApiKey>> ListAsync(CancellationToken cancellationToken) =>
+        ValueTask.FromResult(ApiKey.Ordered(Volatile.Read(ref _byHash).Values));
 
-    /// <summary>The key whose secret this is, or null.</summary>
-    public ApiKey? Find(string secret)
+    public ValueTask<ApiKey?> FindAsync(string secret, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(secret);
-        var hash = Hash(secret);
-        return Volatile.Read(ref _byHash).TryGetValue(Convert.ToHexString(hash), out var key) && CryptographicOperations.FixedTimeEquals(key.Hash, hash)
-            ? key
-            : null;
+        var hash = ApiKey.HashOf(secret);
+        return ValueTask.FromResult(Volatile.Read(ref _byHash).TryGetValue(Convert.ToHexString(hash), out var key) && key.Matches(hash) ? key : null);
     }
 
-    public ApiKey Create(CreateKeyRequest request, out string secret)
+    public ValueTask<(ApiKey Key, string Secret)> CreateAsync(CreateKeyRequest request, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(request);
-        Span<byte> random = stackalloc byte[32];
-        RandomNumberGenerator.Fill(random);
-        secret = "sg-" + Base64Url.EncodeToString(random);
-        var key = new ApiKey
-        {
-            Id = "key_" + RandomNumberGenerator.GetHexString(16, lowercase: true),
-            Name = request.Name!,
-            Team = request.Team!,
-            Models = request.Models ?? [],
-            TokensPerMinute = request.TokensPerMinute,
-            RequestsPerMinute = request.RequestsPerMinute,
-            BudgetUsd = request.BudgetUsd,
-            BudgetPeriod = string.Equals(request.BudgetPeriod, "day", StringComparison.OrdinalIgnoreCase) ? BudgetPeriod.Day : BudgetPeriod.Month,
-            CreatedAt = _time.GetUtcNow(),
-            Prefix = secret[..7],
-            Hash = Hash(secret),
-        };
+        var key = ApiKey.New(request, _time.GetUtcNow(), out var secret);
         lock (_gate)
         {
             using var connection = Open();
@@ -113,11 +90,10 @@ internal sealed class ApiKeyStore
             Reload(connection);
         }
 
-        return key;
+        return ValueTask.FromResult((key, secret));
     }
 
-    /// <summary>Revokes a key; false when there was no live key with this id.</summary>
-    public bool Revoke(string id)
+    public ValueTask<bool> RevokeAsync(string id, CancellationToken cancellationToken)
     {
         lock (_gate)
         {
@@ -128,7 +104,7 @@ internal sealed class ApiKeyStore
             command.Parameters.AddWithValue("$now", _time.GetUtcNow().ToUnixTimeSeconds());
             var deleted = command.ExecuteNonQuery() > 0;
             Reload(connection);
-            return deleted;
+            return ValueTask.FromResult(deleted);
         }
     }
 
@@ -165,7 +141,7 @@ internal sealed class ApiKeyStore
         }
 
         Volatile.Write(ref _byHash, keys);
-        HasKeys = any;
+        Volatile.Write(ref _hasKeys, any);
     }
 
     private SqliteConnection Open()
@@ -174,6 +150,4 @@ internal sealed class ApiKeyStore
         connection.Open();
         return connection;
     }
-
-    private static byte[] Hash(string secret) => SHA256.HashData(Encoding.UTF8.GetBytes(secret));
 }
