@@ -46,6 +46,7 @@ public static class GatewayServiceCollectionExtensions
         services.TryAddSingleton<GatewayMetrics>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IUsageObserver, GatewayMetrics>(sp => sp.GetRequiredService<GatewayMetrics>()));
         services.TryAddSingleton<PrometheusExporter>();
+        services.TryAddSingleton<WorkerUsageLookup>();
         services.TryAddSingleton<WorkerPool>();
         services.TryAddSingleton<ForwarderInvoker>();
         services.AddHttpForwarder();

@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using ServeGate.LlamaCpp;
+using ServeGate.Worker.Api;
 using ServeGate.Worker.Models;
 using ServeGate.Worker.Scheduling;
 
@@ -25,6 +26,7 @@ public static class WorkerServiceCollectionExtensions
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.TryAddSingleton<ModelRegistry>();
         builder.Services.TryAddSingleton<SchedulerMetrics>();
+        builder.Services.TryAddSingleton<FinalUsageRegistry>();
         builder.Services.TryAddSingleton<IDemoModelSource, DemoModelSource>();
         builder.Services.AddHostedService<ModelLoaderService>();
         return builder;

@@ -95,8 +95,11 @@ public sealed class MeteringTests(SharedGateway shared)
     }
 
     [Fact]
-    public async Task Stream_ClientDisconnects_RecordedAsCancelledWithStreamedTokens()
+    public async Task Stream_ClientDisconnects_RecordedAsCancelledWithTheWorkersExactCounts()
     {
+        using var complete = await Gateway.PostAsync("/v1/completions", Completion(stream: false, maxTokens: 1));
+        var promptTokens = (int)GatewayHost.Parse(await complete.Content.ReadAsStringAsync())!["usage"]!["prompt_tokens"]!;
+
         // Long enough to outlast HttpClient's drain on dispose (it reads on for up to 2 s to reuse the connection):
         // on a fast machine a short stream would simply finish.
         var response = await Gateway.PostAsync("/v1/completions", Completion(stream: true, maxTokens: 1900, ignoreEos: true), option: HttpCompletionOption.ResponseHeadersRead);
@@ -114,9 +117,10 @@ public sealed class MeteringTests(SharedGateway shared)
 
         var record = await RecordOfAsync(requestId);
         Assert.Equal(UsageOutcome.Cancelled, record.Outcome);
-        Assert.True(record.Estimated);
+        Assert.False(record.Estimated); // the in-process worker reported what it generated
         Assert.InRange(record.CompletionTokens, 3, 1899);
-        Assert.True(record.PromptTokens > 0);
+        Assert.Equal(promptTokens, record.PromptTokens); // exact, not the bytes/4 estimate
+        Assert.True(record.ComputeSeconds > 0);
     }
 
     [Fact]

@@ -14,7 +14,7 @@ namespace ServeGate.Gateway.Tests;
 /// </summary>
 public sealed class RoutingTests(ITestOutputHelper output)
 {
-    private static async Task<(WebApplication App, string Url)> StartWorkerAsync(bool withInstruct)
+    internal static async Task<(WebApplication App, string Url)> StartWorkerAsync(bool withInstruct, IReadOnlyDictionary<string, string?>? extra = null)
     {
         var settings = new Dictionary<string, string?>
         {
@@ -26,6 +26,11 @@ public sealed class RoutingTests(ITestOutputHelper output)
             ["ServeGate:Worker:CacheSlots"] = "4", // room for every shared prefix of the affinity test
             ["Logging:LogLevel:Default"] = "Warning",
         };
+        foreach (var (key, value) in extra ?? new Dictionary<string, string?>())
+        {
+            settings[key] = value;
+        }
+
         if (withInstruct)
         {
             settings["ServeGate:Models:1:Id"] = GatewayHost.InstructModel;
@@ -64,7 +69,7 @@ public sealed class RoutingTests(ITestOutputHelper output)
         return settings;
     }
 
-    private static async Task StopAsync(WebApplication app)
+    internal static async Task StopAsync(WebApplication app)
     {
         await app.StopAsync();
         await app.DisposeAsync();

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 using ServeGate.Gateway.Pipeline;
 using ServeGate.Metering;
+using ServeGate.Worker.Api;
 
 namespace ServeGate.Gateway.Metering;
 
@@ -17,6 +18,7 @@ internal sealed partial class MeteringMiddleware(
     RequestDelegate next,
     UsageWriter writer,
     IEnumerable<IUsageObserver> observers,
+    WorkerUsageLookup lookup,
     IOptions<GatewayOptions> options,
     TimeProvider time,
     ILogger<MeteringMiddleware> logger)
@@ -33,6 +35,8 @@ internal sealed partial class MeteringMiddleware(
         };
         context.Features.Set(request);
         context.Response.Headers["x-request-id"] = request.RequestId;
+        // The worker (in this process or behind the proxy) files its usage under the same id.
+        context.Request.Headers[FinalUsageRegistry.RequestIdHeader] = request.RequestId;
 
         var usage = new ResponseUsage();
         var originalBody = context.Features.Get<IHttpResponseBodyFeature>()!;
@@ -62,6 +66,12 @@ internal sealed partial class MeteringMiddleware(
         finally
         {
             context.Features.Set(originalBody);
+            if (usage.Usage is null && request.Model.Length > 0 && (context.RequestAborted.IsCancellationRequested || context.Response.StatusCode < 400)
+                && await lookup.FindAsync(request).ConfigureAwait(false) is { } reported)
+            {
+                usage.Settle(reported); // cut short: what the worker generated, not an estimate
+            }
+
             var record = Build(context, request, usage, stream);
             await writer.WriteAsync(record, CancellationToken.None).ConfigureAwait(false);
             foreach (var observer in _observers)
@@ -112,7 +122,9 @@ internal sealed partial class MeteringMiddleware(
             LatencyMs = time.GetElapsedTime(request.StartTimestamp, now).TotalMilliseconds,
             TimeToFirstTokenMs = firstToken is { } t ? time.GetElapsedTime(request.StartTimestamp, t).TotalMilliseconds : null,
             QueueMs = exact?.Metering?.QueueMs,
-            HttpStatus = cancelled && !context.Response.HasStarted ? 499 : status,
+            // 499 (client closed request) when the client left before a success status reached it; the proxy answers
+            // its own 400 for a client that cancelled, which no one received.
+            HttpStatus = cancelled && (!context.Response.HasStarted || failed) ? 499 : status,
             Outcome = cancelled ? UsageOutcome.Cancelled : failed ? UsageOutcome.Failed : UsageOutcome.Completed,
             FinishReason = cancelled ? null : usage.FinishReason,
             CostUsd = options.Value.PriceOf(request.Model)?.Cost(prompt, cached, completion) ?? 0m,

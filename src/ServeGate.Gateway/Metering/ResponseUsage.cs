@@ -20,6 +20,9 @@ internal sealed class ResponseUsage
 
     public long? FirstContentTimestamp { get; set; }
 
+    /// <summary>The usage the worker reported after the response was cut short (see <see cref="WorkerUsageLookup"/>).</summary>
+    public void Settle(Usage usage) => Usage = usage;
+
     /// <summary>Reads one SSE <c>data:</c> payload; true when it is the final usage chunk (choices empty, usage set).</summary>
     public bool ReadChunk(ReadOnlySpan<byte> json, long now)
     {

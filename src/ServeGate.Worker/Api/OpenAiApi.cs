@@ -29,7 +29,23 @@ public static class OpenAiApi
             HandleAsync(context, registry, options.Value, time, chat: false));
         v1.MapPost("/chat/completions", (HttpContext context, ModelRegistry registry, IOptions<WorkerOptions> options, TimeProvider time) =>
             HandleAsync(context, registry, options.Value, time, chat: true));
+        endpoints.MapGet("/internal/usage/{id}", FinalUsageAsync);
         return endpoints;
+    }
+
+    /// <summary>
+    /// The exact usage of a request a gateway forwarded (by its <c>x-request-id</c>), once it has ended: waits up to
+    /// <c>wait_ms</c> (at most 10 s) for a cancelled generation to wind down. 404 when unknown or still running.
+    /// </summary>
+    private static async Task<IResult> FinalUsageAsync(string id, int? wait_ms, FinalUsageRegistry registry, CancellationToken cancellationToken)
+    {
+        var wait = TimeSpan.FromMilliseconds(Math.Clamp(wait_ms ?? 0, 0, 10_000));
+        return await registry.WaitAsync(id, wait, cancellationToken).ConfigureAwait(false) is { } usage
+            ? TypedResults.Json(usage, OpenAiJson.Context.Usage)
+            : TypedResults.Json(
+                new ApiError(StatusCodes.Status404NotFound, $"No finished request '{id}' is known here.", "invalid_request_error", "id", "usage_not_found").ToEnvelope(),
+                OpenAiJson.Context.ErrorEnvelope,
+                statusCode: StatusCodes.Status404NotFound);
     }
 
     private static IResult Ready(ModelRegistry registry)
@@ -100,6 +116,11 @@ public static class OpenAiApi
             }
 
             handles.Add(handle);
+        }
+
+        if (http.Request.Headers[FinalUsageRegistry.RequestIdHeader] is [{ Length: > 0 } gatewayId])
+        {
+            http.RequestServices.GetRequiredService<FinalUsageRegistry>().Track(gatewayId, handles);
         }
 
         // A request that waits too long for a free sequence fails instead of hanging.

@@ -916,8 +916,15 @@ public sealed class GenerationHandle
     });
 
     private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<GenerationResult> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public ChannelReader<GenerationEvent> Events => _events.Reader;
+
+    /// <summary>
+    /// The result, also for a reader that stopped reading <see cref="Events"/> (a client that left): a cancelled
+    /// generation reports the tokens it produced before the scheduler saw the cancellation. Never faults.
+    /// </summary>
+    public Task<GenerationResult> Completion => _completion.Task;
 
     /// <summary>Completes when the request leaves the queue and gets a sequence (or ends without one).</summary>
     public Task Started => _started.Task;
@@ -931,6 +938,7 @@ public sealed class GenerationHandle
         _events.Writer.TryWrite(new GenerationCompleted(result));
         _events.Writer.TryComplete();
         _started.TrySetResult();
+        _completion.TrySetResult(result);
     }
 }
 
