@@ -20,6 +20,7 @@ internal static class CommandLine
           --gpu-layers N      layers to offload with cuda (-1 = all)
           --worker URL=M1,M2  gateway only: forward models M1, M2 to the worker host at URL (repeat for more);
                               without --worker the worker runs in this process
+          --config FILE       a JSON settings file, watched: edits to ServeGate:Gateway:Workers apply while running
           --KEY=VALUE         any configuration key, e.g. --ServeGate:Worker:MaxQueue=128
         """;
 
@@ -94,6 +95,14 @@ internal static class CommandLine
                     break;
                 case "--gpu-layers":
                     settings["LlamaCpp:GpuLayers"] = Next();
+                    break;
+                case "--config":
+                    if (Next() is not { Length: > 0 } config)
+                    {
+                        return (settings, [], "--config needs the path of a JSON settings file");
+                    }
+
+                    settings["ServeGate:ConfigFile"] = config;
                     break;
                 case "-h" or "--help":
                     return (settings, [], "help");

@@ -15,5 +15,8 @@ namespace ServeGate.Gateway;
 [JsonSerializable(typeof(KeyView))]
 [JsonSerializable(typeof(CreateKeyRequest))]
 [JsonSerializable(typeof(StoredApiKey))]
+[JsonSerializable(typeof(WorkerEndpoint))]
+[JsonSerializable(typeof(WorkerView))]
+[JsonSerializable(typeof(WorkerList))]
 [JsonSerializable(typeof(ServeGate.Core.Limits.CounterAdd[]))]
 internal sealed partial class GatewayJsonContext : JsonSerializerContext;

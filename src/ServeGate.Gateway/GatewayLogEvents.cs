@@ -12,4 +12,6 @@ internal static class GatewayLogEvents
     public const int LimitSettleFailed = 1202;
     public const int WorkerHealthChanged = 1301;
     public const int ForwardFailed = 1302;
+    public const int WorkerAdded = 1303;
+    public const int WorkerRemoved = 1304;
 }

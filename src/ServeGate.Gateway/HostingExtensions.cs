@@ -27,6 +27,12 @@ internal static class HostingExtensions
             builder.Configuration.AddInMemoryCollection(overrides);
         }
 
+        // A settings file of the deployment's own (e.g. the list of workers), watched: edits apply while running.
+        if (builder.Configuration["ServeGate:ConfigFile"] is { Length: > 0 } configFile)
+        {
+            builder.Configuration.AddJsonFile(Path.GetFullPath(configFile), optional: false, reloadOnChange: true);
+        }
+
         return builder.AddServeGateHost();
     }
 

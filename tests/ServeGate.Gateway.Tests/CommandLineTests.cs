@@ -20,4 +20,15 @@ public sealed class CommandLineTests
 
         Assert.NotNull(error);
     }
+
+    [Fact]
+    public void Parse_Config_MapsToConfigFileAndNeedsAPath()
+    {
+        var (settings, _, error) = CommandLine.Parse(["--config", "workers.json"]);
+        var (_, _, missing) = CommandLine.Parse(["--config"]);
+
+        Assert.Null(error);
+        Assert.Equal("workers.json", settings["ServeGate:ConfigFile"]);
+        Assert.NotNull(missing);
+    }
 }

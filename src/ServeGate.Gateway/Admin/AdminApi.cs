@@ -1,6 +1,7 @@
 using System.Text.Json;
 using ServeGate.Core.OpenAi;
 using ServeGate.Gateway.Auth;
+using ServeGate.Gateway.Routing;
 using ServeGate.Metering;
 
 namespace ServeGate.Gateway.Admin;
@@ -24,7 +25,57 @@ internal static partial class AdminApi
         admin.MapGet("/keys", ListKeysAsync);
         admin.MapDelete("/keys/{id}", RevokeKeyAsync);
         admin.MapGet("/usage", ListUsageAsync);
+        admin.MapGet("/workers", (WorkerPool pool) => TypedResults.Json(new WorkerList { Data = [.. pool.Destinations.Select(WorkerView.Of)] }, GatewayJsonContext.Default.WorkerList));
+        admin.MapPost("/workers", AddWorkerAsync);
+        admin.MapDelete("/workers", RemoveWorker);
         return endpoints;
+    }
+
+    private static async Task<IResult> AddWorkerAsync(HttpRequest http, WorkerPool pool, ILoggerFactory loggers)
+    {
+        if (!pool.IsRemote)
+        {
+            return Error(new ApiError(StatusCodes.Status409Conflict,
+                "This gateway runs its worker in-process; start it with ServeGate:Gateway:Workers (or --worker) to route to remote workers.",
+                "invalid_request_error", null, "embedded_worker"));
+        }
+
+        WorkerEndpoint? body;
+        try
+        {
+            body = await JsonSerializer.DeserializeAsync(http.Body, GatewayJsonContext.Default.WorkerEndpoint, http.HttpContext.RequestAborted).ConfigureAwait(false);
+        }
+        catch (JsonException)
+        {
+            body = null;
+        }
+
+        if (body is null || !Uri.TryCreate(body.Url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || body.Models.Count == 0
+            || body.Models.Any(string.IsNullOrWhiteSpace))
+        {
+            return Error(ApiError.InvalidRequest("The body must be {\"url\": \"http://host:port\", \"models\": [\"model id\", ...]} with an absolute http(s) URL and at least one model."));
+        }
+
+        pool.Add(body.Url, [.. body.Models]);
+        Log.WorkerAdded(loggers.CreateLogger(typeof(AdminApi).FullName!), body.Url, string.Join(',', body.Models));
+        var added = pool.Destinations.Single(d => d.Url == body.Url.TrimEnd('/'));
+        return TypedResults.Json(WorkerView.Of(added), GatewayJsonContext.Default.WorkerView, statusCode: StatusCodes.Status201Created);
+    }
+
+    private static IResult RemoveWorker(string? url, WorkerPool pool, ILoggerFactory loggers)
+    {
+        if (string.IsNullOrWhiteSpace(url))
+        {
+            return Error(ApiError.InvalidRequest("Name the worker to remove: DELETE /admin/workers?url=http://host:port"));
+        }
+
+        if (!pool.Remove(url))
+        {
+            return Error(new ApiError(StatusCodes.Status404NotFound, $"No worker has the URL '{url}'.", "invalid_request_error", "url", "worker_not_found"));
+        }
+
+        Log.WorkerRemoved(loggers.CreateLogger(typeof(AdminApi).FullName!), url);
+        return TypedResults.NoContent();
     }
 
     private static async Task<IResult> ListKeysAsync(IApiKeyStore keys, CancellationToken cancellationToken)
@@ -137,7 +188,41 @@ internal static partial class AdminApi
 
         [LoggerMessage(EventId = GatewayLogEvents.KeyRevoked, Level = LogLevel.Information, Message = "API key {KeyId} revoked.")]
         public static partial void KeyRevoked(ILogger logger, string keyId);
+
+        [LoggerMessage(EventId = GatewayLogEvents.WorkerAdded, Level = LogLevel.Information, Message = "Worker {Worker} added for {Models} (admin API).")]
+        public static partial void WorkerAdded(ILogger logger, string worker, string models);
+
+        [LoggerMessage(EventId = GatewayLogEvents.WorkerRemoved, Level = LogLevel.Information, Message = "Worker {Worker} removed (admin API); its requests in flight finish.")]
+        public static partial void WorkerRemoved(ILogger logger, string worker);
     }
+}
+
+/// <summary>A remote worker as <c>GET /admin/workers</c> shows it.</summary>
+internal sealed class WorkerView
+{
+    public required string Url { get; init; }
+
+    public required IReadOnlyList<string> Models { get; init; }
+
+    public bool Healthy { get; init; }
+
+    /// <summary>Requests in flight on it from this gateway.</summary>
+    public int Outstanding { get; init; }
+
+    public static WorkerView Of(WorkerDestination destination) => new()
+    {
+        Url = destination.Url,
+        Models = destination.Models,
+        Healthy = destination.Healthy,
+        Outstanding = destination.Outstanding,
+    };
+}
+
+internal sealed class WorkerList
+{
+    public string Object { get; init; } = "list";
+
+    public required IReadOnlyList<WorkerView> Data { get; init; }
 }
 
 internal sealed class UsageList

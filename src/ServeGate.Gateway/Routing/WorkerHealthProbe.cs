@@ -1,9 +1,7 @@
-using Microsoft.Extensions.Options;
-
 namespace ServeGate.Gateway.Routing;
 
 /// <summary>Active health checks: probes every worker's <c>/ready</c> on an interval; a 200 marks it healthy again.</summary>
-internal sealed partial class WorkerHealthProbe(WorkerPool pool, IHttpClientFactory clients, IOptions<GatewayOptions> options, TimeProvider time, ILogger<WorkerHealthProbe> logger) : BackgroundService
+internal sealed partial class WorkerHealthProbe(WorkerPool pool, IHttpClientFactory clients, TimeProvider time, ILogger<WorkerHealthProbe> logger) : BackgroundService
 {
     public const string ClientName = "servegate-health";
 
@@ -20,7 +18,7 @@ internal sealed partial class WorkerHealthProbe(WorkerPool pool, IHttpClientFact
             await ProbeAllAsync(client, stoppingToken).ConfigureAwait(false);
             try
             {
-                await Task.Delay(options.Value.Routing.HealthCheckInterval, time, stoppingToken).ConfigureAwait(false);
+                await Task.Delay(pool.Routing.HealthCheckInterval, time, stoppingToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {

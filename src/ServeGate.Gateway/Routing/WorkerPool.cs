@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 namespace ServeGate.Gateway.Routing;
 
 /// <summary>A remote worker as the gateway tracks it: health (active probes and passive failures) and requests in flight.</summary>
-internal sealed class WorkerDestination(string url, IReadOnlyList<string> models)
+internal sealed class WorkerDestination(string url, IReadOnlyList<string> models, WorkerDestination? previous = null)
 {
     private int _outstanding;
 
@@ -15,8 +15,11 @@ internal sealed class WorkerDestination(string url, IReadOnlyList<string> models
 
     public int Outstanding => Volatile.Read(ref _outstanding);
 
-    /// <summary>False after a failed probe or a failed forward, until a probe succeeds again.</summary>
-    public bool Healthy { get; set; } = true;
+    /// <summary>
+    /// False after a failed probe or a failed forward, until a probe succeeds again. A worker whose models changed is a
+    /// new destination with the health of the previous one.
+    /// </summary>
+    public bool Healthy { get; set; } = previous?.Healthy ?? true;
 
     public bool Serves(string model) => Models.Contains(model, StringComparer.Ordinal);
 
@@ -29,22 +32,118 @@ internal sealed class WorkerDestination(string url, IReadOnlyList<string> models
 /// The remote workers and the choice among them: healthy workers serving the model; among those the prefix-affinity
 /// favourite (rendezvous hash of the prompt's start, so a prefix keeps its worker while workers come and go) unless it
 /// is saturated, else the least loaded (or the next in turn with <see cref="BalancingPolicy.RoundRobin"/>).
+/// <para>
+/// The set changes while running, from two sources: <c>ServeGate:Gateway:Workers</c> when the configuration reloads
+/// (an edited <c>appsettings.json</c> or <c>ServeGate:ConfigFile</c>), and the admin API (<c>POST/DELETE
+/// /admin/workers</c>, kept until the process ends). A change swaps an immutable snapshot: a worker that stays keeps
+/// its health and load, a removed one takes no new request and its requests in flight finish undisturbed.
+/// </para>
 /// </summary>
-internal sealed class WorkerPool(IOptions<GatewayOptions> options)
+internal sealed class WorkerPool : IDisposable
 {
+    private readonly IDisposable? _subscription;
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, IReadOnlyList<string>> _added = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _removed = new(StringComparer.Ordinal);
+    private IReadOnlyList<WorkerEndpoint> _configured;
+    private RoutingOptions _routing;
+    private WorkerDestination[] _destinations = [];
     private int _turn;
 
-    public IReadOnlyList<WorkerDestination> Destinations { get; } =
-        [.. options.Value.Workers.Select(w => new WorkerDestination(w.Url, [.. w.Models]))];
+    public WorkerPool(IOptionsMonitor<GatewayOptions> options)
+    {
+        _configured = options.CurrentValue.Workers;
+        _routing = options.CurrentValue.Routing;
+        IsRemote = _configured.Count > 0;
+        Rebuild();
+        // Called only with settings that pass validation: an invalid edit leaves the last valid set in place.
+        _subscription = options.OnChange(changed =>
+        {
+            lock (_gate)
+            {
+                _configured = changed.Workers;
+                Volatile.Write(ref _routing, changed.Routing);
+                _removed.Clear(); // the reloaded configuration is the truth about configured workers
+                Rebuild();
+            }
+        });
+    }
 
-    public bool IsRemote => Destinations.Count > 0;
+    /// <summary>The workers now, an immutable snapshot.</summary>
+    public IReadOnlyList<WorkerDestination> Destinations => Volatile.Read(ref _destinations);
+
+    /// <summary>The routing settings now (they reload with the workers).</summary>
+    public RoutingOptions Routing => Volatile.Read(ref _routing);
+
+    /// <summary>Whether this gateway routes to remote workers (decided at start: else the worker is in-process).</summary>
+    public bool IsRemote { get; }
 
     public bool AnyServes(string model) => Destinations.Any(d => d.Serves(model));
+
+    /// <summary>Adds a worker, or changes the models of one already there.</summary>
+    public void Add(string url, IReadOnlyList<string> models)
+    {
+        lock (_gate)
+        {
+            var key = url.TrimEnd('/');
+            _added[key] = models;
+            _removed.Remove(key);
+            Rebuild();
+        }
+    }
+
+    /// <summary>Takes a worker out (configured or added); false when it is not in the pool.</summary>
+    public bool Remove(string url)
+    {
+        lock (_gate)
+        {
+            var key = url.TrimEnd('/');
+            if (!Destinations.Any(d => d.Url == key))
+            {
+                return false;
+            }
+
+            _added.Remove(key);
+            _removed.Add(key);
+            Rebuild();
+            return true;
+        }
+    }
+
+    private void Rebuild()
+    {
+        var wanted = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
+        foreach (var worker in _configured)
+        {
+            wanted[worker.Url.TrimEnd('/')] = [.. worker.Models];
+        }
+
+        foreach (var (url, models) in _added)
+        {
+            wanted[url] = models;
+        }
+
+        var current = Volatile.Read(ref _destinations).ToDictionary(d => d.Url, StringComparer.Ordinal);
+        var next = new List<WorkerDestination>(wanted.Count);
+        foreach (var (url, models) in wanted)
+        {
+            if (_removed.Contains(url))
+            {
+                continue;
+            }
+
+            next.Add(current.TryGetValue(url, out var existing) && existing.Models.SequenceEqual(models, StringComparer.Ordinal)
+                ? existing
+                : new WorkerDestination(url, models, existing));
+        }
+
+        Volatile.Write(ref _destinations, [.. next]);
+    }
 
     /// <summary>The destination for a request, skipping <paramref name="exclude"/> (a retry); null when none is healthy.</summary>
     public WorkerDestination? Choose(string model, string prefix, IReadOnlyCollection<WorkerDestination>? exclude = null)
     {
-        var routing = options.Value.Routing;
+        var routing = Routing;
         var candidates = Destinations.Where(d => d.Healthy && d.Serves(model) && (exclude is null || !exclude.Contains(d))).ToList();
         if (candidates.Count == 0)
         {
@@ -80,4 +179,6 @@ internal sealed class WorkerPool(IOptions<GatewayOptions> options)
         hash ^= hash >> 33;
         return hash;
     }
+
+    public void Dispose() => _subscription?.Dispose();
 }
