@@ -132,6 +132,12 @@ public sealed class WorkerReloadTests
 
             Assert.Equal([urlA], await ListedAsync(gateway));
             Assert.Equal(urlA, await WorkerOfAsync(gateway, "After the admin change"));
+
+            // An invalid edit (a worker without models) is ignored: the last valid set stays and requests go on.
+            File.WriteAllText(file, """{"ServeGate": {"Gateway": {"Workers": [{"Url": "http://127.0.0.1:9"}]}}}""");
+            await Task.Delay(TimeSpan.FromSeconds(1.5));
+            Assert.Equal([urlA], await ListedAsync(gateway));
+            Assert.Equal(urlA, await WorkerOfAsync(gateway, "After an invalid edit"));
         }
         finally
         {
