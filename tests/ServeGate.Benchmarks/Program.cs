@@ -110,7 +110,15 @@ static async Task<int> EngineAsync(string path, int pp, int tg, int reps)
 static async Task<int> PrefixAsync(string path, int prefix, int suffix, int reps)
 {
     using var model = LlamaModel.Load(path);
-    await using var scheduler = new InferenceScheduler(model, new SchedulerOptions { Parallel = 1, CacheSlots = 1, ContextLength = 2048, FlashAttention = FlashAttentionFromEnvironment() }, NullLogger.Instance);
+    // SERVEGATE_BENCH_PARALLEL / SERVEGATE_BENCH_CONTEXT: the serving configuration (e.g. 8 sequences of 4,096 cells).
+    var parallel = EnvironmentInt("SERVEGATE_BENCH_PARALLEL", 1);
+    await using var scheduler = new InferenceScheduler(model, new SchedulerOptions
+    {
+        Parallel = parallel,
+        CacheSlots = parallel,
+        ContextLength = EnvironmentInt("SERVEGATE_BENCH_CONTEXT", 2048),
+        FlashAttention = FlashAttentionFromEnvironment(),
+    }, NullLogger.Instance);
     var random = new Random(2);
     LlamaToken[] Random(int n) => [.. Enumerable.Range(0, n).Select(_ => new LlamaToken(random.Next(100, model.VocabSize)))];
     await GenerateAsync(scheduler, [model.Bos, .. Random(31)], 2); // warm-up

@@ -13,6 +13,7 @@ internal sealed class MeteringResponseStream(Stream inner, Func<bool> isEventStr
     private const int MaxBodyCopy = 4 * 1024 * 1024;
 
     private readonly ArrayBufferWriter<byte> _pending = new();
+    private readonly ArrayBufferWriter<byte> _output = new(); // reused: writes to a stream never overlap
     private bool? _sse;
 
     /// <summary>When the first byte went to the client.</summary>
@@ -30,7 +31,7 @@ internal sealed class MeteringResponseStream(Stream inner, Func<bool> isEventStr
 
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        var forward = Accept(buffer.Span);
+        var forward = Accept(buffer);
         if (!forward.IsEmpty)
         {
             FirstByteTimestamp ??= time.GetTimestamp();
@@ -67,22 +68,23 @@ internal sealed class MeteringResponseStream(Stream inner, Func<bool> isEventStr
         }
     }
 
-    /// <summary>Takes written bytes; returns what to send on now.</summary>
-    private ReadOnlyMemory<byte> Accept(ReadOnlySpan<byte> data)
+    /// <summary>Takes written bytes; returns what to send on now (valid until the next write).</summary>
+    private ReadOnlyMemory<byte> Accept(ReadOnlyMemory<byte> data)
     {
         _sse ??= isEventStream();
         if (_sse == false)
         {
             if (_pending.WrittenCount + data.Length <= MaxBodyCopy)
             {
-                _pending.Write(data);
+                _pending.Write(data.Span);
             }
 
-            return data.ToArray();
+            return data;
         }
 
-        _pending.Write(data);
-        var output = new ArrayBufferWriter<byte>();
+        _pending.Write(data.Span);
+        var output = _output;
+        output.ResetWrittenCount();
         var pending = _pending.WrittenSpan;
         var consumed = 0;
         while (true)
@@ -101,7 +103,11 @@ internal sealed class MeteringResponseStream(Stream inner, Func<bool> isEventStr
             }
         }
 
-        if (consumed > 0)
+        if (consumed == pending.Length)
+        {
+            _pending.ResetWrittenCount(); // the usual case: writes end on event boundaries
+        }
+        else if (consumed > 0)
         {
             var rest = pending[consumed..].ToArray();
             _pending.Clear();

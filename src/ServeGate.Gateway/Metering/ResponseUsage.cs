@@ -23,43 +23,64 @@ internal sealed class ResponseUsage
     /// <summary>The usage the worker reported after the response was cut short (see <see cref="WorkerUsageLookup"/>).</summary>
     public void Settle(Usage usage) => Usage = usage;
 
-    /// <summary>Reads one SSE <c>data:</c> payload; true when it is the final usage chunk (choices empty, usage set).</summary>
+    /// <summary>
+    /// Reads one SSE <c>data:</c> payload; true when it is the final usage chunk (choices empty, usage set). Runs once
+    /// per streamed token, so it walks the JSON with a <see cref="Utf8JsonReader"/> and allocates nothing but the
+    /// usage object and a finish reason.
+    /// </summary>
     public bool ReadChunk(ReadOnlySpan<byte> json, long now)
     {
         try
         {
-            using var document = JsonDocument.Parse(json.ToArray());
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
+            var reader = new Utf8JsonReader(json);
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
             {
                 return false;
             }
 
-            var hasChoices = root.TryGetProperty("choices", out var choices) && choices.ValueKind == JsonValueKind.Array;
-            if (root.TryGetProperty("usage", out var usage) && usage.ValueKind == JsonValueKind.Object)
+            var hasChoices = false;
+            var choiceCount = 0;
+            Usage? usage = null;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                Usage = usage.Deserialize(OpenAiJson.Context.Usage);
-                if (!hasChoices || choices.GetArrayLength() == 0)
+                if (reader.ValueTextEquals("choices"u8))
                 {
-                    return true;
+                    reader.Read();
+                    if (reader.TokenType != JsonTokenType.StartArray)
+                    {
+                        reader.Skip();
+                        continue;
+                    }
+
+                    hasChoices = true;
+                    while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+                    {
+                        choiceCount++;
+                        ReadChoice(ref reader, now);
+                    }
+                }
+                else if (reader.ValueTextEquals("usage"u8))
+                {
+                    reader.Read();
+                    if (reader.TokenType == JsonTokenType.StartObject)
+                    {
+                        usage = JsonSerializer.Deserialize(ref reader, OpenAiJson.Context.Usage);
+                    }
+                    else
+                    {
+                        reader.Skip();
+                    }
+                }
+                else
+                {
+                    reader.Skip();
                 }
             }
 
-            if (hasChoices)
+            if (usage is not null)
             {
-                foreach (var choice in choices.EnumerateArray())
-                {
-                    if (HasContent(choice))
-                    {
-                        ContentChunks++;
-                        FirstContentTimestamp ??= now;
-                    }
-
-                    if (choice.TryGetProperty("finish_reason", out var finish) && finish.ValueKind == JsonValueKind.String)
-                    {
-                        FinishReason ??= finish.GetString();
-                    }
-                }
+                Usage = usage;
+                return !hasChoices || choiceCount == 0;
             }
         }
         catch (JsonException)
@@ -69,6 +90,69 @@ internal sealed class ResponseUsage
 
         return false;
     }
+
+    /// <summary>One element of <c>choices</c> (the reader is on its start): content (<c>text</c> or <c>delta.content</c>) and finish reason.</summary>
+    private void ReadChoice(ref Utf8JsonReader reader, long now)
+    {
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            reader.Skip();
+            return;
+        }
+
+        var content = false;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("text"u8))
+            {
+                reader.Read();
+                content |= IsNonEmptyString(ref reader);
+            }
+            else if (reader.ValueTextEquals("delta"u8))
+            {
+                reader.Read();
+                if (reader.TokenType != JsonTokenType.StartObject)
+                {
+                    reader.Skip();
+                    continue;
+                }
+
+                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                {
+                    if (reader.ValueTextEquals("content"u8))
+                    {
+                        reader.Read();
+                        content |= IsNonEmptyString(ref reader);
+                    }
+                    else
+                    {
+                        reader.Skip();
+                    }
+                }
+            }
+            else if (reader.ValueTextEquals("finish_reason"u8))
+            {
+                reader.Read();
+                if (reader.TokenType == JsonTokenType.String)
+                {
+                    FinishReason ??= reader.GetString();
+                }
+            }
+            else
+            {
+                reader.Skip();
+            }
+        }
+
+        if (content)
+        {
+            ContentChunks++;
+            FirstContentTimestamp ??= now;
+        }
+    }
+
+    private static bool IsNonEmptyString(ref Utf8JsonReader reader) =>
+        reader.TokenType == JsonTokenType.String && (reader.HasValueSequence ? reader.ValueSequence.Length : reader.ValueSpan.Length) > 0;
 
     /// <summary>Reads a whole non-streaming body.</summary>
     public void ReadBody(ReadOnlySequence<byte> body)
@@ -98,20 +182,4 @@ internal sealed class ResponseUsage
         {
         }
     }
-
-    private static bool HasContent(JsonElement choice)
-    {
-        if (choice.TryGetProperty("text", out var text) && text.ValueKind == JsonValueKind.String && text.GetStringLength() > 0)
-        {
-            return true;
-        }
-
-        return choice.TryGetProperty("delta", out var delta) && delta.ValueKind == JsonValueKind.Object
-            && delta.TryGetProperty("content", out var content) && content.ValueKind == JsonValueKind.String && content.GetStringLength() > 0;
-    }
-}
-
-internal static class JsonElementExtensions
-{
-    public static int GetStringLength(this JsonElement element) => element.GetString()?.Length ?? 0;
 }
