@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Threading.Channels;
@@ -285,17 +286,6 @@ public static class OpenAiApi
         http.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
         var sse = new SseWriter(http.Response.BodyWriter);
 
-        // Several prompts stream interleaved, each chunk naming its choice index.
-        var merged = Channel.CreateUnbounded<(int Index, GenerationEvent Event)>(new UnboundedChannelOptions { SingleReader = true });
-        var pumps = handles.Select((h, i) => Task.Run(async () =>
-        {
-            await foreach (var e in h.Events.ReadAllAsync(cancellationToken).ConfigureAwait(false))
-            {
-                merged.Writer.TryWrite((i, e));
-            }
-        }, cancellationToken)).ToArray();
-        _ = Task.WhenAll(pumps).ContinueWith(_ => merged.Writer.TryComplete(), TaskScheduler.Default);
-
         if (response.Chat)
         {
             for (var i = 0; i < handles.Count; i++)
@@ -305,7 +295,7 @@ public static class OpenAiApi
         }
 
         var results = new GenerationResult?[handles.Count];
-        await foreach (var (index, e) in merged.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        await foreach (var (index, e) in Interleave(handles, cancellationToken).ConfigureAwait(false))
         {
             switch (e)
             {
@@ -338,5 +328,37 @@ public static class OpenAiApi
         }
 
         await sse.WriteDoneAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The events of every generation of a request as they come, each with its choice index. One generation (the usual
+    /// case) is read directly; several (<c>n</c> prompts) are merged through a channel, one pump each.
+    /// </summary>
+    private static async IAsyncEnumerable<(int Index, GenerationEvent Event)> Interleave(
+        List<GenerationHandle> handles, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        if (handles.Count == 1)
+        {
+            await foreach (var e in handles[0].Events.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            {
+                yield return (0, e);
+            }
+
+            yield break;
+        }
+
+        var merged = Channel.CreateUnbounded<(int Index, GenerationEvent Event)>(new UnboundedChannelOptions { SingleReader = true });
+        var pumps = handles.Select((h, i) => Task.Run(async () =>
+        {
+            await foreach (var e in h.Events.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            {
+                merged.Writer.TryWrite((i, e));
+            }
+        }, cancellationToken)).ToArray();
+        _ = Task.WhenAll(pumps).ContinueWith(_ => merged.Writer.TryComplete(), TaskScheduler.Default);
+        await foreach (var item in merged.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        {
+            yield return item;
+        }
     }
 }
