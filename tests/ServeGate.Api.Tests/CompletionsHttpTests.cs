@@ -101,6 +101,27 @@ public sealed class CompletionsHttpTests(GatewayFixture gateway)
     }
 
     [Fact]
+    public async Task Completions_PromptArrayStreamed_InterleavedChoicesEachFinishedThenOneUsage()
+    {
+        var request = new { model = GatewayFixture.BaseModel, prompt = new[] { "First prompt", "Second prompt" }, max_tokens = 4, temperature = 0, ignore_eos = true, stream = true, stream_options = new { include_usage = true } };
+        using var message = new HttpRequestMessage(HttpMethod.Post, new Uri("/v1/completions", UriKind.Relative)) { Content = JsonContent.Create(request) };
+        using var response = await gateway.Http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead);
+
+        var events = await ReadSseAsync(response);
+
+        Assert.Equal("[DONE]", events[^1]);
+        var chunks = events[..^1].Select(e => JsonNode.Parse(e)!).ToList();
+        Assert.Equal(8, (int)chunks[^1]["usage"]!["completion_tokens"]!);
+        var choices = chunks[..^1].Select(c => c["choices"]![0]!).ToList();
+        foreach (var index in new[] { 0, 1 })
+        {
+            var mine = choices.Where(c => (int)c["index"]! == index).ToList();
+            Assert.Equal("length", (string?)mine[^1]["finish_reason"]);
+            Assert.Single(mine, c => c["finish_reason"] is not null);
+        }
+    }
+
+    [Fact]
     public async Task Completions_TokenIdPrompt_UsedAsIsAndValidated()
     {
         var (status, body, _) = await PostAsync("/v1/completions", Completion(new { model = GatewayFixture.BaseModel, prompt = new[] { 1, 450, 7483, 310 }, max_tokens = 2 }));
