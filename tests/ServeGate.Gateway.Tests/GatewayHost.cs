@@ -123,6 +123,23 @@ public sealed class GatewayHost : IAsyncDisposable
         }
     }
 
+    /// <summary>Waits (bounded) for the one usage record of <paramref name="requestId"/> (its <c>x-request-id</c>).</summary>
+    public async Task<UsageRecord> RecordOfAsync(string requestId, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
+        while (true)
+        {
+            var records = await UsageStore.QueryAsync(new UsageQuery { Limit = 100_000 }, CancellationToken.None);
+            var matches = records.Where(r => r.RequestId == requestId).ToList();
+            if (matches.Count > 0 || DateTime.UtcNow > deadline)
+            {
+                return Assert.Single(matches);
+            }
+
+            await Task.Delay(50);
+        }
+    }
+
     public static StringContent Json(object body) => new(JsonSerializer.Serialize(body), Encoding.UTF8, "application/json");
 
     public async Task<HttpResponseMessage> PostAsync(string path, object body, string? apiKey = null, HttpCompletionOption option = HttpCompletionOption.ResponseContentRead, CancellationToken cancellationToken = default)

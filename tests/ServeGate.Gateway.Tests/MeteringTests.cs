@@ -15,21 +15,7 @@ public sealed class MeteringTests(SharedGateway shared)
 
     private static string RequestId(HttpResponseMessage response) => response.Headers.GetValues("x-request-id").Single();
 
-    private async Task<UsageRecord> RecordOfAsync(string requestId)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (true)
-        {
-            var records = await Gateway.UsageStore.QueryAsync(new UsageQuery { Limit = 100_000 }, CancellationToken.None);
-            var matches = records.Where(r => r.RequestId == requestId).ToList();
-            if (matches.Count > 0 || DateTime.UtcNow > deadline)
-            {
-                return Assert.Single(matches);
-            }
-
-            await Task.Delay(50);
-        }
-    }
+    private Task<UsageRecord> RecordOfAsync(string requestId) => Gateway.RecordOfAsync(requestId);
 
     [Fact]
     public async Task Completion_NonStreaming_RecordsExactUsageAndCost()

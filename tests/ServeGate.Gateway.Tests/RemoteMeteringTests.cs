@@ -50,22 +50,6 @@ public sealed class RemoteMeteringTests : IAsyncLifetime
     private static object LongCompletion(bool stream) =>
         new { model = GatewayHost.BaseModel, prompt = "Once upon a time", max_tokens = 1900, ignore_eos = true, temperature = 0, stream };
 
-    private async Task<UsageRecord> RecordAsync(string requestId)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (true)
-        {
-            var records = await _gateway.UsageStore.QueryAsync(new UsageQuery { Limit = 1000 }, CancellationToken.None);
-            if (records.SingleOrDefault(r => r.RequestId == requestId) is { } record)
-            {
-                return record;
-            }
-
-            Assert.True(DateTime.UtcNow < deadline, "no usage record within 30 s");
-            await Task.Delay(50);
-        }
-    }
-
     [Fact]
     public async Task Stream_ClientDisconnects_RecordsExactlyWhatTheWorkerGenerated()
     {
@@ -83,7 +67,7 @@ public sealed class RemoteMeteringTests : IAsyncLifetime
 
         response.Dispose(); // aborts mid-stream
 
-        var record = await RecordAsync(requestId);
+        var record = await _gateway.RecordOfAsync(requestId);
         var generated = Counters.CompletionTokens - before;
         Assert.Equal(UsageOutcome.Cancelled, record.Outcome);
         Assert.False(record.Estimated);

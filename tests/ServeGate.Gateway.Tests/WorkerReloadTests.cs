@@ -47,19 +47,7 @@ public sealed class WorkerReloadTests
     {
         using var response = await gateway.PostAsync("/v1/completions", new { model = GatewayHost.BaseModel, prompt, max_tokens = 1 });
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var id = response.Headers.GetValues("x-request-id").Single();
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (true)
-        {
-            var records = await gateway.UsageStore.QueryAsync(new UsageQuery { Limit = 1000 }, CancellationToken.None);
-            if (records.SingleOrDefault(r => r.RequestId == id) is { } record)
-            {
-                return record.Worker;
-            }
-
-            Assert.True(DateTime.UtcNow < deadline);
-            await Task.Delay(50);
-        }
+        return (await gateway.RecordOfAsync(response.Headers.GetValues("x-request-id").Single())).Worker;
     }
 
     [Fact]
@@ -106,7 +94,7 @@ public sealed class WorkerReloadTests
             Assert.Equal("[DONE]", events[^1]);
             Assert.Contains("\"finish_reason\":\"length\"", events[^2], StringComparison.Ordinal);
             Assert.True(CountersOf(a).CompletionTokens > generatedAtSwitch, "the stream had ended before the switch; nothing was in flight");
-            var streamed = (await gateway.WaitForUsageAsync(3)).Single(r => r.RequestId == streamId);
+            var streamed = await gateway.RecordOfAsync(streamId);
             Assert.Equal((UsageOutcome.Completed, urlA, 1200), (streamed.Outcome, streamed.Worker, streamed.CompletionTokens));
 
             // The admin API: put A back, take B out; an unknown worker is a 404, an invalid one a 400.
