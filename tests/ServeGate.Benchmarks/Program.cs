@@ -14,6 +14,7 @@ using ServeGate.Worker.Scheduling;
 // dotnet run -c Release --project tests/ServeGate.Benchmarks -- engine MODEL.gguf [pp=512] [tg=128] [reps=5]
 // dotnet run -c Release --project tests/ServeGate.Benchmarks -- prefix MODEL.gguf [prefix=1000] [suffix=40] [reps=3]
 // dotnet run -c Release --project tests/ServeGate.Benchmarks -- concurrent MODEL.gguf [concurrency=8] [requests=32] [prompt=128] [output=64]
+// dotnet run -c Release --project tests/ServeGate.Benchmarks -- chunked MODEL.gguf [long=1800] [streams=4] [chunks=64,128,256,512,2048]
 // dotnet run -c Release --project tests/ServeGate.Benchmarks -- bandwidth [MiB=512]
 if (args is ["bandwidth", ..])
 {
@@ -40,6 +41,9 @@ switch (args[0])
         return await ConcurrentAsync(args[1], Arg(2, 8), Arg(3, 32), Arg(4, 128), Arg(5, 64));
     case "prefix":
         return await PrefixAsync(args[1], Arg(2, 1000), Arg(3, 40), Arg(4, 3));
+    case "chunked":
+        var chunks = args.Length > 4 ? args[4].Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture)).ToArray() : [64, 128, 256, 512, 2048];
+        return await ChunkedAsync(args[1], Arg(2, 1800), Arg(3, 4), chunks);
     default:
         Console.Error.WriteLine($"unknown command {args[0]}");
         return 2;
@@ -190,6 +194,80 @@ static async Task<int> ConcurrentAsync(string path, int concurrency, int request
         decode_share = (scheduler.Counters.DecodeSeconds - decode) / seconds,
         attributed_compute_s = compute,
     }, new JsonSerializerOptions { WriteIndented = true }));
+    return 0;
+}
+
+// Chunked prefill: while `streams` sequences generate, a `long`-token prompt arrives. Per PrefillChunkTokens setting:
+// the running streams' largest gap between two tokens while the long prompt is prefilled (what a user watching a
+// stream sees), their median gap before it arrived, and the long prompt's own time to first token (what chunking
+// costs it). Without chunking (a chunk as large as the prompt) one step carries the whole prompt.
+static async Task<int> ChunkedAsync(string path, int longPrompt, int streams, int[] chunkSizes)
+{
+    using var model = LlamaModel.Load(path);
+    var random = new Random(4);
+    LlamaToken[] Random(int n) => [model.Bos, .. Enumerable.Range(1, n - 1).Select(_ => new LlamaToken(random.Next(100, model.VocabSize)))];
+    var rows = new List<object>();
+    foreach (var chunk in chunkSizes)
+    {
+        await using var scheduler = new InferenceScheduler(model, new SchedulerOptions
+        {
+            Parallel = streams + 1,
+            ContextLength = longPrompt + 512,
+            PrefillChunkTokens = chunk,
+            FlashAttention = FlashAttentionFromEnvironment(),
+        }, NullLogger.Instance);
+        await GenerateAsync(scheduler, Random(16), 2);
+
+        var gaps = new List<(double At, double Gap)>();
+        var clock = Stopwatch.StartNew();
+        var running = Enumerable.Range(0, streams).Select(_ => Task.Run(async () =>
+        {
+            var request = new GenerationRequest { RequestId = "stream", Prompt = Random(32), MaxTokens = 400, Sampling = new SamplingSettings { Temperature = 0 }, IgnoreEos = true };
+            if (!scheduler.TrySubmit(request, CancellationToken.None, out var handle))
+            {
+                throw new InvalidOperationException("queue full");
+            }
+
+            var last = -1.0;
+            await foreach (var e in handle.Events.ReadAllAsync())
+            {
+                var now = clock.Elapsed.TotalMilliseconds;
+                if (e is TextDelta && last >= 0)
+                {
+                    lock (gaps)
+                    {
+                        gaps.Add((now, now - last));
+                    }
+                }
+
+                last = now;
+            }
+        })).ToArray();
+
+        await Task.Delay(1500); // the streams are decoding
+        var longStart = clock.Elapsed.TotalMilliseconds;
+        var result = await GenerateAsync(scheduler, Random(longPrompt), 1);
+        var longEnd = clock.Elapsed.TotalMilliseconds;
+        await Task.WhenAll(running);
+
+        double[] before, during;
+        lock (gaps)
+        {
+            before = [.. gaps.Where(g => g.At < longStart).Select(g => g.Gap).Order()];
+            during = [.. gaps.Where(g => g.At >= longStart && g.At - g.Gap <= longEnd).Select(g => g.Gap).Order()];
+        }
+
+        rows.Add(new
+        {
+            prefill_chunk_tokens = chunk,
+            itl_p50_before_ms = before.Length > 0 ? before[before.Length / 2] : 0,
+            itl_max_during_long_prefill_ms = during.Length > 0 ? during[^1] : 0,
+            itl_p50_during_long_prefill_ms = during.Length > 0 ? during[during.Length / 2] : 0,
+            long_prompt_ttft_ms = result.TimeToFirstTokenMs,
+        });
+    }
+
+    Console.WriteLine(JsonSerializer.Serialize(new { model = Path.GetFileName(path), long_prompt_tokens = longPrompt, streams, runs = rows }, new JsonSerializerOptions { WriteIndented = true }));
     return 0;
 }
 
