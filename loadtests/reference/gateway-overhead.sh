@@ -53,7 +53,7 @@ stop_servers() {
 trap stop_servers EXIT
 trap 'exit 130' INT TERM
 
-eng/ensure-deps.sh
+eng/ensure-deps.sh /usr/bin/time:time
 eng/fetch-llama.sh
 for project in src/ServeGate.WorkerHost src/ServeGate.Gateway loadtests/ServeGate.LoadTests tests/ServeGate.Benchmarks; do
   dotnet build "$project" -c Release -nologo -v q -clp:ErrorsOnly >/dev/null
@@ -110,18 +110,25 @@ declare -A port_of=([direct]="$worker_port" [gateway]="$gateway_port" [embedded]
 ticks() { # pid -> utime + stime in clock ticks (fields 14 and 15; the command name in field 2 may hold spaces)
   sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'
 }
+busy_ticks() { # the whole machine's busy clock ticks (user nice system irq softirq steal), to see what other jobs took
+  awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat
+}
 
 seed=100
 run_load() { # test target round args...
   local test="$1" target="$2" round="$3"; shift 3
-  local name="$test-$target-r$round" g0 w0 e0
+  local name="$test-$target-r$round" g0 w0 e0 b0 t0
   seed=$((seed + 1))
-  g0="$(ticks "$gateway_pid")"; w0="$(ticks "$worker_pid")"; e0="$(ticks "$embedded_pid")"
-  timeout 300 "${loadtest[@]}" --url "http://127.0.0.1:${port_of[$target]}" --model "$model_id" --endpoint completions \
+  mkdir -p "$out/$name"
+  g0="$(ticks "$gateway_pid")"; w0="$(ticks "$worker_pid")"; e0="$(ticks "$embedded_pid")"; b0="$(busy_ticks)"; t0="$(date +%s.%N)"
+  timeout 300 /usr/bin/time -f '%U %S' -o "$out/$name/loadtest-cpu.txt" \
+    "${loadtest[@]}" --url "http://127.0.0.1:${port_of[$target]}" --model "$model_id" --endpoint completions \
     --ignore-eos --progress none --warmup 2 --timeout 60 --duration 120 --seed "$seed" --out "$out/$name" "$@" \
     > "$out/$name.log" 2>&1 || echo "load test $name failed (see $out/$name.log)" >&2
-  printf '{"clk_tck": %s, "gateway_ticks": %s, "worker_ticks": %s, "embedded_ticks": %s}\n' "$clk_tck" \
+  printf '{"clk_tck": %s, "cores": %s, "wall_s": %s, "gateway_ticks": %s, "worker_ticks": %s, "embedded_ticks": %s, "machine_busy_ticks": %s, "loadtest_cpu_s": %s}\n' \
+    "$clk_tck" "$(nproc)" "$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.3f", b - a }')" \
     "$(( $(ticks "$gateway_pid") - g0 ))" "$(( $(ticks "$worker_pid") - w0 ))" "$(( $(ticks "$embedded_pid") - e0 ))" \
+    "$(( $(busy_ticks) - b0 ))" "$(awk '{ print $1 + $2; exit }' "$out/$name/loadtest-cpu.txt" 2>/dev/null || echo 0)" \
     > "$out/$name/cpu.json"
   echo "$name: done" >&2
 }
