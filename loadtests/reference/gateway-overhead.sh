@@ -3,7 +3,12 @@
 # Writes every raw result under OUT (default loadtests/results/gateway-overhead-<time>) and prints a Markdown summary;
 # docs/benchmarks.md records the latest one.
 #
-#   loadtests/reference/gateway-overhead.sh [--out DIR] [--rounds 2] [--preset stories15m] [--type q8_0]
+#   loadtests/reference/gateway-overhead.sh [--out DIR] [--rounds 2] [--preset stories15m] [--type q8_0] [--worker-threads N]
+#
+# --worker-threads N sets llama.cpp's compute threads of the worker and of the embedded default (default: 0, every core).
+# With every core, the compute threads spin at ggml's barriers; when anything else wants a core (the gateway, the load
+# tester, another job) a step waits for a descheduled thread, so on a shared 2-core machine N=1 separates the
+# gateway's own cost from that amplification.
 #
 # Servers, all on loopback with keep-alive connections (as a gateway is called), in open local mode (no keys):
 #   worker    ServeGate.WorkerHost serving the model (8 lanes)
@@ -24,6 +29,7 @@ cd "$repo"
 
 out="loadtests/results/gateway-overhead-$(date -u +%Y%m%dT%H%M%SZ)"
 rounds=2
+worker_threads=0
 preset=stories15m
 type=q8_0
 while [ $# -gt 0 ]; do
@@ -32,10 +38,12 @@ while [ $# -gt 0 ]; do
     --rounds) rounds="$2"; shift 2 ;;
     --preset) preset="$2"; shift 2 ;;
     --type) type="$2"; shift 2 ;;
+    --worker-threads) worker_threads="$2"; shift 2 ;;
     *) echo "gateway-overhead.sh: unknown argument '$1'" >&2; exit 2 ;;
   esac
 done
 case "$rounds" in ''|*[!0-9]*|0) echo "gateway-overhead.sh: --rounds needs a positive number" >&2; exit 2 ;; esac
+case "$worker_threads" in ''|*[!0-9]*) echo "gateway-overhead.sh: --worker-threads needs a number (0 = every core)" >&2; exit 2 ;; esac
 mkdir -p "$out"
 out="$(cd "$out" && pwd)"
 
@@ -72,6 +80,7 @@ clk_tck="$(getconf CLK_TCK)"
   echo "commit: $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src || echo ' (src modified)')"
   echo "model: $model ($(du -h "$model" | cut -f1))"
   echo "rounds: $rounds"
+  echo "worker threads: $worker_threads (0 = every core)"
   echo "clk_tck: $clk_tck"
   echo "load before the run: $(cut -d' ' -f1-3 /proc/loadavg)"
 } | tee "$out/machine.txt"
@@ -97,13 +106,13 @@ start() { # name port command... ; sets started_pid. The key store and the usage
 }
 
 worker_port="$(free_port)"
-start worker "$worker_port" "${workerhost[@]}" --model "$model" --parallel 8 --ctx-size 256
+start worker "$worker_port" "${workerhost[@]}" --model "$model" --parallel 8 --ctx-size 256 "--ServeGate:Worker:Threads=$worker_threads"
 worker_pid=$started_pid
 gateway_port="$(free_port)"
 start gateway "$gateway_port" "${gatewayhost[@]}" --worker "http://127.0.0.1:$worker_port=$model_id"
 gateway_pid=$started_pid
 embedded_port="$(free_port)"
-start embedded "$embedded_port" "${gatewayhost[@]}" --model "$model" --parallel 8 --ctx-size 256
+start embedded "$embedded_port" "${gatewayhost[@]}" --model "$model" --parallel 8 --ctx-size 256 "--ServeGate:Worker:Threads=$worker_threads"
 embedded_pid=$started_pid
 declare -A port_of=([direct]="$worker_port" [gateway]="$gateway_port" [embedded]="$embedded_port")
 
