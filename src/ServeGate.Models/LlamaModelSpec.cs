@@ -78,8 +78,29 @@ public sealed partial record LlamaModelSpec
         TieEmbeddings = true,
     };
 
+    /// <summary>
+    /// Karpathy's llama2.c stories15M shape (288 wide, 6 layers, 6 heads without grouping, SwiGLU 768, 256-token
+    /// context, classifier tied to the embeddings) with the 32k llama SentencePiece vocab it was trained with. About
+    /// 15M parameters, 16 MB as Q8_0: small enough to stay in cache, so per-token overheads outside the model (HTTP,
+    /// SSE, the gateway) show best on it (issue 4's gateway-overhead benchmark, docs/benchmarks.md).
+    /// </summary>
+    public static LlamaModelSpec Stories15M { get; } = new()
+    {
+        Name = "stories15m",
+        VocabFile = "ggml-vocab-llama-spm.gguf",
+        EmbeddingLength = 288,
+        BlockCount = 6,
+        FeedForwardLength = 768,
+        HeadCount = 6,
+        HeadCountKv = 6,
+        ContextLength = 256,
+        RopeFreqBase = 10_000f,
+        RmsNormEpsilon = 1e-5f,
+        TieEmbeddings = true,
+    };
+
     /// <summary>Every preset, for listings and command lines.</summary>
-    public static IReadOnlyList<LlamaModelSpec> Presets { get; } = [Tiny, SmolLM2_135M, Qwen25_05B];
+    public static IReadOnlyList<LlamaModelSpec> Presets { get; } = [Tiny, SmolLM2_135M, Qwen25_05B, Stories15M];
 
     /// <summary>Short lowercase name used in file names (letters, digits, '.', '-', '_').</summary>
     public required string Name { get; init; }

@@ -141,6 +141,17 @@ public sealed class LlamaModelGeneratorTests
     }
 
     [Fact]
+    public void PlanTensors_Stories15MPreset_HasLlama2csParameterCount()
+    {
+        // llama2.c's stories15M: 32000 x 288 shared embedding/classifier, 6 x (4 x 288^2 attention + 3 x 288 x 768
+        // SwiGLU + 2 x 288 norms), one final 288 norm = 15,191,712 (the "15M").
+        var count = LlamaModelGenerator.PlanTensors(LlamaModelSpec.Stories15M, 32000)
+            .Sum(t => t.Dimensions.Aggregate(1L, (a, b) => a * b));
+
+        Assert.Equal(15_191_712, count);
+    }
+
+    [Fact]
     public async Task WriteAsync_SameSpecAndSeed_IsByteIdentical()
     {
         var spec = TestVocab.SmallSpec();

@@ -88,5 +88,19 @@ public sealed class LlamaModelSpecTests
         Assert.Equal(32, LlamaModelSpec.Tiny.HeadDimension);
         Assert.Equal(64, LlamaModelSpec.SmolLM2_135M.HeadDimension);
         Assert.Equal(64, LlamaModelSpec.Qwen25_05B.HeadDimension);
+        Assert.Equal(48, LlamaModelSpec.Stories15M.HeadDimension);
+    }
+
+    [Fact]
+    public void Stories15M_Preset_HasLlama2cShape()
+    {
+        var spec = LlamaModelSpec.Stories15M;
+
+        // llama2.c's stories15M ModelArgs: dim 288, n_layers 6, n_heads 6, n_kv_heads 6, hidden_dim 768,
+        // vocab_size 32000 (the llama 2 SentencePiece vocab), max_seq_len 256, classifier shared with the embeddings.
+        Assert.Equal(
+            ("stories15m", 288, 6, 6, 6, 768, 256, true, "ggml-vocab-llama-spm.gguf"),
+            (spec.Name, spec.EmbeddingLength, spec.BlockCount, spec.HeadCount, spec.HeadCountKv, spec.FeedForwardLength,
+                spec.ContextLength, spec.TieEmbeddings, spec.VocabFile));
     }
 }
