@@ -91,6 +91,11 @@ public sealed partial class UsageWriter : IHostedService, IAsyncDisposable
         var reader = _channel.Reader;
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
+            if (_options.FlushInterval > TimeSpan.Zero && reader.Count < _options.BatchSize)
+            {
+                await Task.Delay(_options.FlushInterval).ConfigureAwait(false); // let others join this commit
+            }
+
             while (batch.Count < _options.BatchSize && reader.TryRead(out var record))
             {
                 batch.Add(record);
