@@ -131,9 +131,10 @@ static async Task<int> PrefixAsync(string path, int prefix, int suffix, int reps
     {
         LlamaToken[] shared = [model.Bos, .. Random(prefix - 1)];
         LlamaToken[] prompt = [.. shared, .. Random(suffix)];
-        var cold = await GenerateAsync(scheduler, prompt, 1);
-        var repeat = await GenerateAsync(scheduler, prompt, 1);
-        var newSuffix = await GenerateAsync(scheduler, [.. shared, .. Random(suffix)], 1);
+        // 17 tokens each: the time to the first, then the decode time per token at this depth (cold KV vs copied KV).
+        var cold = await GenerateAsync(scheduler, prompt, 17);
+        var repeat = await GenerateAsync(scheduler, prompt, 17);
+        var newSuffix = await GenerateAsync(scheduler, [.. shared, .. Random(suffix)], 17);
         rows.Add(new
         {
             cold_ttft_ms = cold.TimeToFirstTokenMs,
@@ -143,6 +144,9 @@ static async Task<int> PrefixAsync(string path, int prefix, int suffix, int reps
             new_suffix_cached = newSuffix.CachedTokens,
             repeat_ratio = repeat.TimeToFirstTokenMs / cold.TimeToFirstTokenMs,
             new_suffix_ratio = newSuffix.TimeToFirstTokenMs / cold.TimeToFirstTokenMs,
+            cold_decode_ms_per_token = (cold.DurationMs - cold.TimeToFirstTokenMs) / 16,
+            repeat_decode_ms_per_token = (repeat.DurationMs - repeat.TimeToFirstTokenMs) / 16,
+            new_suffix_decode_ms_per_token = (newSuffix.DurationMs - newSuffix.TimeToFirstTokenMs) / 16,
         });
     }
 
