@@ -122,6 +122,7 @@ static async Task<int> PrefixAsync(string path, int prefix, int suffix, int reps
         CacheSlots = parallel,
         ContextLength = EnvironmentInt("SERVEGATE_BENCH_CONTEXT", 2048),
         FlashAttention = FlashAttentionFromEnvironment(),
+        KvLayout = Enum.TryParse<KvCacheLayout>(Environment.GetEnvironmentVariable("SERVEGATE_BENCH_KV_LAYOUT"), ignoreCase: true, out var layout) ? layout : KvCacheLayout.PerSequence,
     }, NullLogger.Instance);
     var random = new Random(2);
     LlamaToken[] Random(int n) => [.. Enumerable.Range(0, n).Select(_ => new LlamaToken(random.Next(100, model.VocabSize)))];
