@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# One scenario of the standard comparison against one freshly started server, with the server's CPU per thread:
+# for repeating a comparison in alternating rounds when one pass of run-benchmarks.sh is too noisy to decide.
+#
+#   loadtests/reference/scenario.sh NAME c1|c8|burst servegate|llama [ENV=VALUE ...]
+#   for r in 1 2 3; do loadtests/reference/scenario.sh llama-$r c8 llama; loadtests/reference/scenario.sh sg-$r c8 servegate; done
+#
+# ServeGate runs as in run-benchmarks.sh (artifacts/gateway, --parallel 8 --ctx-size 2048; ENV=VALUE settings such
+# as ServeGate__Worker__KvLayout=Shared are passed to it); llama-server as `-np 8 -c 16384 -t 2` from
+# build-llama-tools.sh (extra arguments are passed to it). Needs eng/build-gateway.sh and the load tester built, and
+# the model generated (run-benchmarks.sh does all three). Prints one line; raw results in $OUT (default /tmp/scenario).
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+cd "$repo"
+name="$1"; scenario="$2"; server="$3"; shift 3
+cache="${SERVEGATE_CACHE:-$HOME/.cache/servegate}"
+model="$cache/models/servegate-demo-base-smollm2-135m-q4_k_m.gguf"
+id="$(basename "$model" .gguf)"
+out="${OUT:-/tmp/scenario}/$name-$scenario"; rm -rf "$out"; mkdir -p "$out"
+port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+if [ "$server" = servegate ]; then
+  env "$@" dotnet artifacts/gateway/ServeGate.Gateway.dll --port "$port" --model "$model" --parallel 8 --ctx-size 2048 > "$out/server.log" 2>&1 &
+  ready=/ready
+else
+  "$cache/llama.cpp/3.22.1/build-noomp/bin/llama-server" -m "$model" --port "$port" -np 8 -c 16384 -t 2 --alias "$id" "$@" > "$out/server.log" 2>&1 &
+  ready=/health
+fi
+pid=$!
+trap 'kill "$pid" 2>/dev/null || true' EXIT
+for _ in $(seq 1 240); do curl -sf "http://127.0.0.1:$port$ready" > /dev/null && break; sleep 0.5; done
+loadtest=(timeout 600 dotnet loadtests/ServeGate.LoadTests/bin/Release/net10.0/servegate-loadtest.dll --url "http://127.0.0.1:$port" --model "$id"
+  --endpoint completions --ignore-eos --no-keep-alive --progress none --out "$out/run")
+case "$scenario" in
+  c1) args=(--concurrency 1 --requests 8 --prompt-tokens 128 --max-tokens 64 --seed 11) ;;
+  c8) args=(--concurrency 8 --requests 32 --prompt-tokens 128 --max-tokens 64 --seed 12) ;;
+  burst) args=(--concurrency 8 --requests 16 --prompt-tokens 1300 --shared-prefix-ratio 0.93 --max-tokens 16 --seed 13 --warmup 0) ;;
+  *) echo "unknown scenario $scenario (c1, c8, burst)" >&2; exit 2 ;;
+esac
+python3 "$here/cpu-by-thread.py" "$pid" -- "${loadtest[@]}" "${args[@]}" > "$out/cpu.json" 2> "$out/loadtest.log" || true
+python3 - "$out" "$name" "$scenario" <<'PY'
+import json, sys
+out, name, scenario = sys.argv[1:4]
+r = json.load(open(f"{out}/run/result.json")); c = json.load(open(f"{out}/cpu.json"))
+t, i = r["ttft_ms"], r["itl_ms"]
+print(f"{name:24s} {scenario:6s} tok/s {r['output_tokens_per_second']:7.2f}  duration {r['duration_s']:6.2f} s  TTFT p50 {t['p50']:8.1f} p99 {t['p99']:8.1f}"
+      f"  ITL p50 {i['p50']:6.2f}  cached {r['cached_token_ratio']:.2f}  server CPU ms/token {c['cpu_s'] * 1000 / max(1, r['output_tokens']):5.1f}  errors {r['errors']}")
+PY
