@@ -2,7 +2,9 @@
 # One scenario of the standard comparison against one freshly started server, with the server's CPU per thread:
 # for repeating a comparison in alternating rounds when one pass of run-benchmarks.sh is too noisy to decide.
 #
-#   loadtests/reference/scenario.sh NAME c1|c8|burst servegate|llama [ENV=VALUE ...]
+#   loadtests/reference/scenario.sh NAME c1|c8|burst|prefix servegate|llama [ENV=VALUE ...]
+#   (prefix: run-benchmarks.sh's prefix-cold request, then its four prefix-warm requests on the same server; the line
+#   adds the warm TTFT p50 as a share of the cold one)
 #   for r in 1 2 3; do loadtests/reference/scenario.sh llama-$r c8 llama; loadtests/reference/scenario.sh sg-$r c8 servegate; done
 #
 # ServeGate runs as in run-benchmarks.sh (artifacts/gateway, --parallel 8 --ctx-size 2048; ENV=VALUE settings such
@@ -30,19 +32,24 @@ pid=$!
 trap 'kill "$pid" 2>/dev/null || true' EXIT
 for _ in $(seq 1 240); do curl -sf "http://127.0.0.1:$port$ready" > /dev/null && break; sleep 0.5; done
 loadtest=(timeout 600 dotnet loadtests/ServeGate.LoadTests/bin/Release/net10.0/servegate-loadtest.dll --url "http://127.0.0.1:$port" --model "$id"
-  --endpoint completions --ignore-eos --no-keep-alive --progress none --out "$out/run")
+  --endpoint completions --ignore-eos --no-keep-alive --progress none)
 case "$scenario" in
   c1) args=(--concurrency 1 --requests 8 --prompt-tokens 128 --max-tokens 64 --seed 11) ;;
   c8) args=(--concurrency 8 --requests 32 --prompt-tokens 128 --max-tokens 64 --seed 12) ;;
   burst) args=(--concurrency 8 --requests 16 --prompt-tokens 1300 --shared-prefix-ratio 0.93 --max-tokens 16 --seed 13 --warmup 0) ;;
-  *) echo "unknown scenario $scenario (c1, c8, burst)" >&2; exit 2 ;;
+  prefix)
+    args=(--concurrency 1 --requests 4 --prompt-tokens 1040 --shared-prefix-ratio 0.96 --max-tokens 8 --seed 14 --warmup 0)
+    "${loadtest[@]}" --out "$out/cold" --concurrency 1 --requests 1 --prompt-tokens 1040 --shared-prefix-ratio 0.96 --max-tokens 8 \
+      --seed 14 --warmup 0 > "$out/cold.log" 2>&1 || true ;;
+  *) echo "unknown scenario $scenario (c1, c8, burst, prefix)" >&2; exit 2 ;;
 esac
-python3 "$here/cpu-by-thread.py" "$pid" -- "${loadtest[@]}" "${args[@]}" > "$out/cpu.json" 2> "$out/loadtest.log" || true
+python3 "$here/cpu-by-thread.py" "$pid" -- "${loadtest[@]}" --out "$out/run" "${args[@]}" > "$out/cpu.json" 2> "$out/loadtest.log" || true
 python3 - "$out" "$name" "$scenario" <<'PY'
 import json, sys
 out, name, scenario = sys.argv[1:4]
 r = json.load(open(f"{out}/run/result.json")); c = json.load(open(f"{out}/cpu.json"))
 t, i = r["ttft_ms"], r["itl_ms"]
 print(f"{name:24s} {scenario:6s} tok/s {r['output_tokens_per_second']:7.2f}  duration {r['duration_s']:6.2f} s  TTFT p50 {t['p50']:8.1f} p99 {t['p99']:8.1f}"
-      f"  ITL p50 {i['p50']:6.2f}  cached {r['cached_token_ratio']:.2f}  server CPU ms/token {c['cpu_s'] * 1000 / max(1, r['output_tokens']):5.1f}  errors {r['errors']}")
+      f"  ITL p50 {i['p50']:6.2f}  cached {r['cached_token_ratio']:.2f}  server CPU ms/token {c['cpu_s'] * 1000 / max(1, r['output_tokens']):5.1f}  errors {r['errors']}"
+      + (f"  warm/cold TTFT {t['p50'] / cold['ttft_ms']['p50']:.3f} (cold {cold['ttft_ms']['p50']:.0f} ms)" if (cold := (json.load(open(f"{out}/cold/result.json")) if scenario == "prefix" else None)) else ""))
 PY
