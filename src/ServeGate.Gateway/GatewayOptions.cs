@@ -42,7 +42,7 @@ public sealed class GatewayOptions
     {
         for (var i = 0; i < Workers.Count; i++)
         {
-            if (!Uri.TryCreate(Workers[i].Url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+            if (!Workers[i].HasHttpUrl)
             {
                 yield return $"ServeGate:Gateway:Workers:{i}:Url must be an absolute http(s) URL.";
             }
@@ -160,6 +160,9 @@ public sealed class WorkerEndpoint
     public string Url { get; set; } = string.Empty;
 
     public List<string> Models { get; set; } = [];
+
+    /// <summary>Whether <see cref="Url"/> is an absolute http(s) URL.</summary>
+    internal bool HasHttpUrl => Uri.TryCreate(Url, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https";
 }
 
 public enum BalancingPolicy

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Text;
 using Microsoft.Extensions.Options;
 using ServeGate.Metering;
@@ -16,21 +15,8 @@ public sealed class AuthTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _gateway.DisposeAsync();
 
-    private async Task<HttpResponseMessage> AdminAsync(HttpMethod method, string path, object? body = null, string? adminKey = AdminKey)
-    {
-        using var request = new HttpRequestMessage(method, new Uri(path, UriKind.Relative));
-        if (body is not null)
-        {
-            request.Content = GatewayHost.Json(body);
-        }
-
-        if (adminKey is not null)
-        {
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", adminKey);
-        }
-
-        return await _gateway.Http.SendAsync(request);
-    }
+    private Task<HttpResponseMessage> AdminAsync(HttpMethod method, string path, object? body = null, string? adminKey = AdminKey) =>
+        _gateway.SendAsync(method, path, adminKey, body);
 
     private async Task<(string Id, string Key)> CreateKeyAsync(string team, string[]? models = null)
     {

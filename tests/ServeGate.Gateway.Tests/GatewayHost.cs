@@ -142,12 +142,16 @@ public sealed class GatewayHost : IAsyncDisposable
 
     public static StringContent Json(object body) => new(JsonSerializer.Serialize(body), Encoding.UTF8, "application/json");
 
-    public async Task<HttpResponseMessage> PostAsync(string path, object body, string? apiKey = null, HttpCompletionOption option = HttpCompletionOption.ResponseContentRead, CancellationToken cancellationToken = default)
+    public Task<HttpResponseMessage> PostAsync(string path, object body, string? apiKey = null, HttpCompletionOption option = HttpCompletionOption.ResponseContentRead, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Post, path, apiKey, body, option, cancellationToken);
+
+    /// <summary>Any request, with a JSON body and an <c>Authorization: Bearer</c> key when given.</summary>
+    public async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, string? bearer, object? body = null, HttpCompletionOption option = HttpCompletionOption.ResponseContentRead, CancellationToken cancellationToken = default)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(path, UriKind.Relative)) { Content = Json(body) };
-        if (apiKey is not null)
+        using var request = new HttpRequestMessage(method, new Uri(path, UriKind.Relative)) { Content = body is null ? null : Json(body) };
+        if (bearer is not null)
         {
-            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", apiKey);
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", bearer);
         }
 
         return await Http.SendAsync(request, option, cancellationToken);

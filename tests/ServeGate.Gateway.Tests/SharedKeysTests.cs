@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Headers;
 using ServeGate.Redis;
 
 namespace ServeGate.Gateway.Tests;
@@ -17,25 +16,9 @@ public sealed class SharedKeysTests(RedisServer redis) : IClassFixture<RedisServ
         ["ServeGate:Gateway:Limits:KeyPrefix"] = prefix,
     };
 
-    internal static async Task<HttpResponseMessage> SendAsync(GatewayHost gateway, HttpMethod method, string path, string? bearer, object? body = null)
-    {
-        using var request = new HttpRequestMessage(method, new Uri(path, UriKind.Relative));
-        if (body is not null)
-        {
-            request.Content = GatewayHost.Json(body);
-        }
-
-        if (bearer is not null)
-        {
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
-        }
-
-        return await gateway.Http.SendAsync(request);
-    }
-
     internal static async Task<(string Id, string Key)> CreateKeyAsync(GatewayHost gateway, string team)
     {
-        using var response = await SendAsync(gateway, HttpMethod.Post, "/admin/keys", null, new { name = "replicated", team });
+        using var response = await gateway.SendAsync(HttpMethod.Post, "/admin/keys", null, new { name = "replicated", team });
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         var body = GatewayHost.Parse(await response.Content.ReadAsStringAsync())!;
         return ((string)body["id"]!, (string)body["key"]!);
@@ -48,57 +31,57 @@ public sealed class SharedKeysTests(RedisServer redis) : IClassFixture<RedisServ
         await using var a = await GatewayHost.StartAsync(Settings(prefix));
         await using var b = await GatewayHost.StartAsync(Settings(prefix));
 
-        using (var open = await SendAsync(b, HttpMethod.Get, "/v1/models", null))
+        using (var open = await b.SendAsync(HttpMethod.Get, "/v1/models", null))
         {
             Assert.Equal(HttpStatusCode.OK, open.StatusCode); // no key anywhere yet: open local mode
         }
 
         var (id, key) = await CreateKeyAsync(a, "shared");
 
-        using (var anonymous = await SendAsync(b, HttpMethod.Get, "/v1/models", null))
+        using (var anonymous = await b.SendAsync(HttpMethod.Get, "/v1/models", null))
         {
             Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode); // b learned at once that keys exist
         }
 
-        using (var onB = await SendAsync(b, HttpMethod.Post, "/v1/completions", key, new { model = GatewayHost.BaseModel, prompt = "Hi", max_tokens = 1 }))
+        using (var onB = await b.SendAsync(HttpMethod.Post, "/v1/completions", key, new { model = GatewayHost.BaseModel, prompt = "Hi", max_tokens = 1 }))
         {
             Assert.Equal(HttpStatusCode.OK, onB.StatusCode);
         }
 
-        using (var listed = await SendAsync(b, HttpMethod.Get, "/admin/keys", null))
+        using (var listed = await b.SendAsync(HttpMethod.Get, "/admin/keys", null))
         {
             var body = await listed.Content.ReadAsStringAsync();
             Assert.Contains(id, body, StringComparison.Ordinal);
             Assert.DoesNotContain(key, body, StringComparison.Ordinal);
         }
 
-        using (var revoke = await SendAsync(a, HttpMethod.Delete, "/admin/keys/" + id, null))
+        using (var revoke = await a.SendAsync(HttpMethod.Delete, "/admin/keys/" + id, null))
         {
             Assert.Equal(HttpStatusCode.NoContent, revoke.StatusCode);
         }
 
         // No wait, no retry: the very next request on the other replica is refused.
-        using (var afterOnB = await SendAsync(b, HttpMethod.Get, "/v1/models", key))
+        using (var afterOnB = await b.SendAsync(HttpMethod.Get, "/v1/models", key))
         {
             Assert.Equal(HttpStatusCode.Unauthorized, afterOnB.StatusCode);
         }
 
-        using (var afterOnA = await SendAsync(a, HttpMethod.Get, "/v1/models", key))
+        using (var afterOnA = await a.SendAsync(HttpMethod.Get, "/v1/models", key))
         {
             Assert.Equal(HttpStatusCode.Unauthorized, afterOnA.StatusCode);
         }
 
-        using (var again = await SendAsync(b, HttpMethod.Delete, "/admin/keys/" + id, null))
+        using (var again = await b.SendAsync(HttpMethod.Delete, "/admin/keys/" + id, null))
         {
             Assert.Equal(HttpStatusCode.NotFound, again.StatusCode);
         }
 
-        using (var listedAfter = await SendAsync(b, HttpMethod.Get, "/admin/keys", null))
+        using (var listedAfter = await b.SendAsync(HttpMethod.Get, "/admin/keys", null))
         {
             Assert.DoesNotContain(id, await listedAfter.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         }
 
-        using (var stillClosed = await SendAsync(b, HttpMethod.Get, "/v1/models", null))
+        using (var stillClosed = await b.SendAsync(HttpMethod.Get, "/v1/models", null))
         {
             Assert.Equal(HttpStatusCode.Unauthorized, stillClosed.StatusCode); // revoking the last key does not reopen
         }

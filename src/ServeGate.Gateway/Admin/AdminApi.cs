@@ -50,15 +50,13 @@ internal static partial class AdminApi
             body = null;
         }
 
-        if (body is null || !Uri.TryCreate(body.Url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || body.Models.Count == 0
-            || body.Models.Any(string.IsNullOrWhiteSpace))
+        if (body is null || !body.HasHttpUrl || body.Models.Count == 0 || body.Models.Any(string.IsNullOrWhiteSpace))
         {
             return Error(ApiError.InvalidRequest("The body must be {\"url\": \"http://host:port\", \"models\": [\"model id\", ...]} with an absolute http(s) URL and at least one model."));
         }
 
-        pool.Add(body.Url, [.. body.Models]);
+        var added = pool.Add(body.Url, [.. body.Models]);
         Log.WorkerAdded(loggers.CreateLogger(typeof(AdminApi).FullName!), body.Url, string.Join(',', body.Models));
-        var added = pool.Destinations.Single(d => d.Url == body.Url.TrimEnd('/'));
         return TypedResults.Json(WorkerView.Of(added), GatewayJsonContext.Default.WorkerView, statusCode: StatusCodes.Status201Created);
     }
 

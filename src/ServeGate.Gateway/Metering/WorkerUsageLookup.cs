@@ -23,7 +23,7 @@ internal sealed class WorkerUsageLookup(IServiceProvider services, IHttpClientFa
     public async Task<Usage?> FindAsync(GatewayRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (request.Worker == "local")
+        if (request.Worker == GatewayRequest.LocalWorker)
         {
             return _local is null ? null : await _local.WaitAsync(request.RequestId, Wait, CancellationToken.None).ConfigureAwait(false);
         }

@@ -22,8 +22,11 @@ internal sealed class GatewayRequest
     /// <summary>The model named in the body; empty until the body was read.</summary>
     public string Model { get; set; } = string.Empty;
 
-    /// <summary><c>local</c> for the in-process worker, else the destination's address.</summary>
-    public string Worker { get; set; } = "local";
+    /// <summary>What <see cref="Worker"/> says for the worker in this process.</summary>
+    public const string LocalWorker = "local";
+
+    /// <summary><see cref="LocalWorker"/> for the in-process worker, else the destination's address.</summary>
+    public string Worker { get; set; } = LocalWorker;
 
     public bool Stream { get; set; }
 

@@ -80,8 +80,8 @@ internal sealed class WorkerPool : IDisposable
 
     public bool AnyServes(string model) => Destinations.Any(d => d.Serves(model));
 
-    /// <summary>Adds a worker, or changes the models of one already there.</summary>
-    public void Add(string url, IReadOnlyList<string> models)
+    /// <summary>Adds a worker, or changes the models of one already there; returns it as the pool now holds it.</summary>
+    public WorkerDestination Add(string url, IReadOnlyList<string> models)
     {
         lock (_gate)
         {
@@ -89,6 +89,7 @@ internal sealed class WorkerPool : IDisposable
             _added[key] = models;
             _removed.Remove(key);
             Rebuild();
+            return Destinations.Single(d => d.Url == key);
         }
     }
 

@@ -32,9 +32,8 @@ public sealed class FinalUsageRegistry(TimeProvider time)
         ArgumentNullException.ThrowIfNull(handles);
         var now = time.GetTimestamp();
         Prune(now);
-        var usage = handles.Count == 1
-            ? handles[0].Completion.ContinueWith(static t => ResponseContext.Usage([t.Result]), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default)
-            : Task.WhenAll(handles.Select(h => h.Completion)).ContinueWith(static t => ResponseContext.Usage(t.Result), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        var usage = Task.WhenAll(handles.Select(h => h.Completion))
+            .ContinueWith(static t => ResponseContext.Usage(t.Result), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         _byId[requestId] = usage;
         _order.Enqueue((requestId, usage, now));
     }
