@@ -15,6 +15,7 @@ using ServeGate.Worker.Scheduling;
 // dotnet run -c Release --project tests/ServeGate.Benchmarks -- prefix MODEL.gguf [prefix=1000] [suffix=40] [reps=3]
 // dotnet run -c Release --project tests/ServeGate.Benchmarks -- concurrent MODEL.gguf [concurrency=8] [requests=32] [prompt=128] [output=64]
 // dotnet run -c Release --project tests/ServeGate.Benchmarks -- chunked MODEL.gguf [long=1800] [streams=4] [chunks=64,128,256,512,2048]
+// dotnet run -c Release --project tests/ServeGate.Benchmarks -- burst MODEL.gguf [requests=16] [concurrency=8] [prompt=1300] [unique=91] [output=16]
 // dotnet run -c Release --project tests/ServeGate.Benchmarks -- bandwidth [MiB=512]
 if (args is ["bandwidth", ..])
 {
@@ -41,6 +42,8 @@ switch (args[0])
         return await ConcurrentAsync(args[1], Arg(2, 8), Arg(3, 32), Arg(4, 128), Arg(5, 64));
     case "prefix":
         return await PrefixAsync(args[1], Arg(2, 1000), Arg(3, 40), Arg(4, 3));
+    case "burst":
+        return await BurstAsync(args[1], Arg(2, 16), Arg(3, 8), Arg(4, 1300), Arg(5, 91), Arg(6, 16));
     case "chunked":
         var chunks = args.Length > 4 ? args[4].Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture)).ToArray() : [64, 128, 256, 512, 2048];
         return await ChunkedAsync(args[1], Arg(2, 1800), Arg(3, 4), chunks);
@@ -122,7 +125,7 @@ static async Task<int> PrefixAsync(string path, int prefix, int suffix, int reps
         CacheSlots = parallel,
         ContextLength = EnvironmentInt("SERVEGATE_BENCH_CONTEXT", 2048),
         FlashAttention = FlashAttentionFromEnvironment(),
-        KvLayout = Enum.TryParse<KvCacheLayout>(Environment.GetEnvironmentVariable("SERVEGATE_BENCH_KV_LAYOUT"), ignoreCase: true, out var layout) ? layout : KvCacheLayout.PerSequence,
+        KvLayout = KvLayoutFromEnvironment(),
     }, NullLogger.Instance);
     var random = new Random(2);
     LlamaToken[] Random(int n) => [.. Enumerable.Range(0, n).Select(_ => new LlamaToken(random.Next(100, model.VocabSize)))];
@@ -159,6 +162,10 @@ static int EnvironmentInt(string name, int fallback) =>
     int.TryParse(Environment.GetEnvironmentVariable(name), CultureInfo.InvariantCulture, out var value) ? value : fallback;
 
 // SERVEGATE_FLASH_ATTENTION=on|off|auto compares the kernels without a rebuild.
+// SERVEGATE_BENCH_KV_LAYOUT=Shared measures the shared (unified) KV layout instead of the per-sequence default.
+static KvCacheLayout KvLayoutFromEnvironment() =>
+    Enum.TryParse<KvCacheLayout>(Environment.GetEnvironmentVariable("SERVEGATE_BENCH_KV_LAYOUT"), ignoreCase: true, out var layout) ? layout : KvCacheLayout.PerSequence;
+
 static FlashAttentionMode FlashAttentionFromEnvironment() =>
     Enum.TryParse<FlashAttentionMode>(Environment.GetEnvironmentVariable("SERVEGATE_FLASH_ATTENTION"), ignoreCase: true, out var mode) ? mode : FlashAttentionMode.Auto;
 
@@ -167,7 +174,7 @@ static FlashAttentionMode FlashAttentionFromEnvironment() =>
 static async Task<int> ConcurrentAsync(string path, int concurrency, int requests, int promptTokens, int outputTokens)
 {
     using var model = LlamaModel.Load(path);
-    await using var scheduler = new InferenceScheduler(model, new SchedulerOptions { Parallel = concurrency, ContextLength = 2048, FlashAttention = FlashAttentionFromEnvironment() }, NullLogger.Instance);
+    await using var scheduler = new InferenceScheduler(model, new SchedulerOptions { Parallel = concurrency, ContextLength = 2048, KvLayout = KvLayoutFromEnvironment(), CacheSlots = EnvironmentInt("SERVEGATE_BENCH_CACHE_SLOTS", 0), FlashAttention = FlashAttentionFromEnvironment() }, NullLogger.Instance);
     var random = new Random(3);
     var prompts = Enumerable.Range(0, requests).Select(_ => (LlamaToken[])[model.Bos, .. Enumerable.Range(1, promptTokens - 1).Select(_ => new LlamaToken(random.Next(100, model.VocabSize)))]).ToArray();
     await GenerateAsync(scheduler, prompts[0][..16], 4);
@@ -199,6 +206,56 @@ static async Task<int> ConcurrentAsync(string path, int concurrency, int request
         decode_share = (scheduler.Counters.DecodeSeconds - decode) / seconds,
         attributed_compute_s = compute,
     }, new JsonSerializerOptions { WriteIndented = true }));
+    return 0;
+}
+
+// The shared-prefix burst of docs/benchmarks.md through the scheduler alone: `requests` prompts of `prompt` tokens
+// that share all but their last `unique` tokens arrive `concurrency` at a time on a cold cache. Reports the p99 time
+// to first token, the total time, the decode steps and their time (SERVEGATE_BENCH_KV_LAYOUT picks the layout).
+static async Task<int> BurstAsync(string path, int requests, int concurrency, int promptTokens, int unique, int outputTokens)
+{
+    using var model = LlamaModel.Load(path);
+    await using var scheduler = new InferenceScheduler(model, new SchedulerOptions
+    {
+        Parallel = concurrency,
+        ContextLength = 2048,
+        KvLayout = KvLayoutFromEnvironment(),
+        FlashAttention = FlashAttentionFromEnvironment(),
+    }, NullLogger.Instance);
+    var random = new Random(5);
+    LlamaToken[] Random(int n) => [.. Enumerable.Range(0, n).Select(_ => new LlamaToken(random.Next(100, model.VocabSize)))];
+    LlamaToken[] shared = [model.Bos, .. Random(promptTokens - unique - 1)];
+    var prompts = Enumerable.Range(0, requests).Select(_ => (LlamaToken[])[.. shared, .. Random(unique)]).ToArray();
+    var (steps, decode) = (scheduler.Counters.Steps, scheduler.Counters.DecodeSeconds);
+    var next = -1;
+    var ttfts = new List<double>();
+    var wall = Stopwatch.StartNew();
+    await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ =>
+    {
+        int i;
+        while ((i = Interlocked.Increment(ref next)) < requests)
+        {
+            var sent = wall.Elapsed.TotalMilliseconds;
+            var result = await GenerateAsync(scheduler, prompts[i], outputTokens);
+            lock (ttfts)
+            {
+                ttfts.Add(result.TimeToFirstTokenMs);
+                Console.Error.WriteLine($"request {i,2}: sent {sent,7:F0} ms, cached {result.CachedTokens,4}, ttft {result.TimeToFirstTokenMs,7:F0} ms, done {wall.Elapsed.TotalMilliseconds,7:F0} ms");
+            }
+        }
+    }));
+    var seconds = wall.Elapsed.TotalSeconds;
+    ttfts.Sort();
+    Console.WriteLine(JsonSerializer.Serialize(new
+    {
+        layout = KvLayoutFromEnvironment().ToString(),
+        requests,
+        wall_s = seconds,
+        ttft_p50_ms = ttfts[ttfts.Count / 2],
+        ttft_p99_ms = ttfts[^1],
+        steps = scheduler.Counters.Steps - steps,
+        decode_s = scheduler.Counters.DecodeSeconds - decode,
+    }));
     return 0;
 }
 
