@@ -222,7 +222,7 @@ public sealed class InferenceScheduler : IAsyncDisposable
         job.Handle.MarkStarted();
         job.Slot = slot;
         job.StartedAt = _time.GetTimestamp();
-        job.Sampler = LlamaSampler.Create(_model, job.Request.IgnoreEos
+        job.Sampler = TokenSampler.Create(_model, job.Request.IgnoreEos
             ? job.Request.Sampling with { BannedTokens = _endOfGenerationTokens }
             : job.Request.Sampling);
         slot.Job = job;
@@ -838,7 +838,7 @@ public sealed class InferenceScheduler : IAsyncDisposable
 
         public Slot? Slot { get; set; }
 
-        public LlamaSampler? Sampler { get; set; }
+        public TokenSampler? Sampler { get; set; }
 
         public Utf8TextAssembler Text { get; } = new();
 
