@@ -527,6 +527,16 @@ public sealed class InferenceScheduler : IAsyncDisposable
 
             job.StepTokens = Math.Min(job.Request.Prompt.Length - job.PrefillPosition, budget);
             budget -= job.StepTokens;
+
+            // Per sequence, while others generate: one prompt's chunk per step. llama.cpp cuts a step over several
+            // streams into micro-batches of equal tokens per stream, so prompts of unequal remaining lengths beside
+            // running streams become several small micro-batches, each reading every weight and running attention
+            // on a few rows per stream. The shared-prefix burst prefilled its suffixes in 2.0 s this way and in
+            // 3.4 s three at a time (docs/benchmarks.md, "Shared-prefix burst in-process").
+            if (_perSequence && generating > 0)
+            {
+                break;
+            }
         }
 
         if (_perSequence)
