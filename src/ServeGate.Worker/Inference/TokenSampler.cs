@@ -11,7 +11,7 @@ namespace ServeGate.Worker.Inference;
 /// llama.cpp's sampler chain (<see cref="LlamaSampler"/>). The chain copies the whole vocabulary into a candidate array
 /// and takes a scalar exp of each entry: 0.45 ms per sequence per step for SmolLM2's 49,152 tokens on the 2-core
 /// benchmark machine, 3.7 ms of a 29 ms step at concurrency 8, while the second compute thread waits
-/// (docs/benchmarks.md, "Sampling").
+/// (docs/architecture.md, "Sampling in vector code").
 /// </summary>
 public abstract class TokenSampler : IDisposable
 {

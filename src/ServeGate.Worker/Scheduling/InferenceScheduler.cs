@@ -532,7 +532,7 @@ public sealed class InferenceScheduler : IAsyncDisposable
             // streams into micro-batches of equal tokens per stream, so prompts of unequal remaining lengths beside
             // running streams become several small micro-batches, each reading every weight and running attention
             // on a few rows per stream. The shared-prefix burst prefilled its suffixes in 2.0 s this way and in
-            // 3.4 s three at a time (docs/benchmarks.md, "Shared-prefix burst in-process").
+            // 3.4 s three at a time (docs/architecture.md, "Chunked prefill").
             if (_perSequence && generating > 0)
             {
                 break;
