@@ -1,3 +1,4 @@
+using ServeGate.Core.Numerics;
 using System.Runtime.InteropServices;
 using System.Text;
 using ServeGate.Models.Gguf;
@@ -25,20 +26,9 @@ internal sealed class RandomWeights
     private static readonly ushort[] HalfTable = BuildHalfTable();
     private static readonly float[] FloatTable = BuildFloatTable();
 
-    private ulong _s0;
-    private ulong _s1;
-    private ulong _s2;
-    private ulong _s3;
+    private readonly Xoshiro256StarStar _random;
 
-    public RandomWeights(ulong seed, string tensorName)
-    {
-        // SplitMix64 expands the (seed, name) pair into xoshiro's 256-bit state, as xoshiro's authors recommend.
-        var mix = seed ^ Fnv1a(tensorName);
-        _s0 = SplitMix64(ref mix);
-        _s1 = SplitMix64(ref mix);
-        _s2 = SplitMix64(ref mix);
-        _s3 = SplitMix64(ref mix);
-    }
+    public RandomWeights(ulong seed, string tensorName) => _random = new Xoshiro256StarStar(seed ^ Fnv1a(tensorName));
 
     /// <summary>
     /// Fills <paramref name="destination"/> with the next weights of <paramref name="type"/> (F16 or F32). Calls
@@ -53,7 +43,7 @@ internal sealed class RandomWeights
             var i = 0;
             for (; i + 4 <= halves.Length; i += 4)
             {
-                var r = Next();
+                var r = _random.NextUInt64();
                 halves[i] = HalfTable[(int)(r & 0xFFFF)];
                 halves[i + 1] = HalfTable[(int)((r >> 16) & 0xFFFF)];
                 halves[i + 2] = HalfTable[(int)((r >> 32) & 0xFFFF)];
@@ -62,7 +52,7 @@ internal sealed class RandomWeights
 
             if (i < halves.Length)
             {
-                var r = Next();
+                var r = _random.NextUInt64();
                 for (; i < halves.Length; i++, r >>= 16)
                 {
                     halves[i] = HalfTable[(int)(r & 0xFFFF)];
@@ -75,7 +65,7 @@ internal sealed class RandomWeights
             var i = 0;
             for (; i + 4 <= floats.Length; i += 4)
             {
-                var r = Next();
+                var r = _random.NextUInt64();
                 floats[i] = FloatTable[(int)(r & 0xFFFF)];
                 floats[i + 1] = FloatTable[(int)((r >> 16) & 0xFFFF)];
                 floats[i + 2] = FloatTable[(int)((r >> 32) & 0xFFFF)];
@@ -84,7 +74,7 @@ internal sealed class RandomWeights
 
             if (i < floats.Length)
             {
-                var r = Next();
+                var r = _random.NextUInt64();
                 for (; i < floats.Length; i++, r >>= 16)
                 {
                     floats[i] = FloatTable[(int)(r & 0xFFFF)];
@@ -95,28 +85,6 @@ internal sealed class RandomWeights
         {
             throw new ArgumentOutOfRangeException(nameof(type), type, "Random weights are generated as F16 or F32.");
         }
-    }
-
-    /// <summary>xoshiro256** 1.0 (Blackman and Vigna).</summary>
-    private ulong Next()
-    {
-        var result = ulong.RotateLeft(_s1 * 5, 7) * 9;
-        var t = _s1 << 17;
-        _s2 ^= _s0;
-        _s3 ^= _s1;
-        _s1 ^= _s2;
-        _s0 ^= _s3;
-        _s2 ^= t;
-        _s3 = ulong.RotateLeft(_s3, 45);
-        return result;
-    }
-
-    private static ulong SplitMix64(ref ulong state)
-    {
-        var z = state += 0x9E3779B97F4A7C15;
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EB;
-        return z ^ (z >> 31);
     }
 
     private static ulong Fnv1a(string text)

@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using ServeGate.Core.Numerics;
 using ServeGate.LlamaCpp;
 using ServeGate.LlamaCpp.Native;
 
@@ -56,7 +57,7 @@ public abstract class TokenSampler : IDisposable
 
 /// <summary>
 /// Greedy or temperature sampling over a logits row with <see cref="TensorPrimitives"/>: the probabilities
-/// exp((logit - max) / T), normalized by their sum, and one uniform draw from a per-sequence xoshiro256** generator.
+/// exp((logit - max) / T), normalized by their sum, and one uniform draw from a per-sequence <see cref="Xoshiro256StarStar"/>.
 /// Banned tokens (end of generation under <c>ignore_eos</c>) get probability 0. Greedy takes the first highest logit,
 /// as llama.cpp's greedy sampler does.
 /// </summary>
@@ -71,18 +72,14 @@ internal sealed class VectorSampler : TokenSampler
 
     private readonly float _inverseTemperature;
     private readonly int[] _banned;
-    private ulong _s0, _s1, _s2, _s3;
+    private readonly Xoshiro256StarStar _random;
 
     public VectorSampler(SamplingSettings settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
         _inverseTemperature = settings.IsGreedy ? 0f : 1f / settings.Temperature;
         _banned = settings.BannedTokens.Select(t => t.Value).ToArray();
-        var seed = settings.Seed ?? (uint)Random.Shared.Next();
-        _s0 = SplitMix(ref seed);
-        _s1 = SplitMix(ref seed);
-        _s2 = SplitMix(ref seed);
-        _s3 = SplitMix(ref seed);
+        _random = new Xoshiro256StarStar(settings.Seed ?? (uint)Random.Shared.Next());
     }
 
     public override LlamaToken Sample(LlamaContext context, int batchIndex)
@@ -132,7 +129,7 @@ internal sealed class VectorSampler : TokenSampler
             total += blockSums[b];
         }
 
-        var target = NextDouble() * total;
+        var target = _random.NextDouble() * total;
         var cumulative = 0.0;
         for (var b = 0; b < blockSums.Length; b++)
         {
@@ -170,26 +167,4 @@ internal sealed class VectorSampler : TokenSampler
     }
 
     private bool IsBanned(int token) => Array.IndexOf(_banned, token) >= 0;
-
-    /// <summary>Uniform in [0, 1) from xoshiro256** (53 bits).</summary>
-    private double NextDouble()
-    {
-        var result = ulong.RotateLeft(_s1 * 5, 7) * 9;
-        var t = _s1 << 17;
-        _s2 ^= _s0;
-        _s3 ^= _s1;
-        _s1 ^= _s2;
-        _s0 ^= _s3;
-        _s2 ^= t;
-        _s3 = ulong.RotateLeft(_s3, 45);
-        return (result >> 11) * (1.0 / (1UL << 53));
-    }
-
-    private static ulong SplitMix(ref uint seed)
-    {
-        var z = (ulong)seed++ * 0x9E3779B97F4A7C15UL + 0x9E3779B97F4A7C15UL;
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        return z ^ (z >> 31);
-    }
 }
