@@ -78,6 +78,48 @@ public sealed class RemoteMeteringTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Stream_WorkerGoesAwayMidStream_RecordedAsFailedWithTheStreamedEstimate()
+    {
+        var response = await _gateway.PostAsync("/v1/completions", LongCompletion(stream: true), option: HttpCompletionOption.ResponseHeadersRead);
+        var requestId = response.Headers.GetValues("x-request-id").Single();
+        var lines = new List<string>();
+        using (var reader = new StreamReader(await response.Content.ReadAsStreamAsync()))
+        {
+            while (lines.Count < 5 && await reader.ReadLineAsync() is { } line)
+            {
+                if (line.StartsWith("data: ", StringComparison.Ordinal))
+                {
+                    lines.Add(line);
+                }
+            }
+
+            // The worker process goes away: its connections are dropped at once, nothing is drained.
+            await _worker.StopAsync(new CancellationToken(canceled: true));
+            try
+            {
+                while (await reader.ReadLineAsync() is { } line)
+                {
+                    lines.Add(line);
+                }
+            }
+            catch (Exception ex) when (ex is IOException or HttpRequestException)
+            {
+                // The gateway cut the client's stream too: it cannot change a status already sent.
+            }
+        }
+
+        response.Dispose();
+        Assert.DoesNotContain("data: [DONE]", lines);
+
+        var record = await _gateway.RecordOfAsync(requestId);
+        Assert.Equal(UsageOutcome.Failed, record.Outcome);
+        Assert.Equal(502, record.HttpStatus);
+        Assert.True(record.Estimated); // the worker that knew the exact counts is gone
+        Assert.InRange(record.CompletionTokens, 5, 1899);
+        Assert.True(record.PromptTokens > 0);
+    }
+
+    [Fact]
     public async Task NonStreaming_ClientGivesUp_RecordsExactlyWhatTheWorkerGenerated()
     {
         var before = Counters.CompletionTokens;

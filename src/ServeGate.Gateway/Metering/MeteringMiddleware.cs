@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using ServeGate.Gateway.Pipeline;
 using ServeGate.Metering;
 using ServeGate.Worker.Api;
+using Yarp.ReverseProxy.Forwarder;
 
 namespace ServeGate.Gateway.Metering;
 
@@ -91,14 +92,19 @@ internal sealed partial class MeteringMiddleware(
     private UsageRecord Build(HttpContext context, GatewayRequest request, ResponseUsage usage, MeteringResponseStream stream)
     {
         var now = time.GetTimestamp();
-        var cancelled = context.RequestAborted.IsCancellationRequested;
-        var status = context.Response.StatusCode;
+
+        // A worker that went away mid-response: the proxy cut the client's stream (it cannot change a status already
+        // sent), which looks like a client that left. It is the worker's failure: 502, and what was streamed.
+        var workerFailed = context.Response.HasStarted
+            && context.Features.Get<IForwarderErrorFeature>()?.Error is ForwarderError.ResponseBodyDestination;
+        var cancelled = context.RequestAborted.IsCancellationRequested && !workerFailed;
+        var status = workerFailed ? StatusCodes.Status502BadGateway : context.Response.StatusCode;
         var exact = usage.Usage;
         var prompt = exact?.PromptTokens ?? (int)Math.Min(int.MaxValue, request.BodyBytes / 4);
         var cached = exact?.PromptTokensDetails.CachedTokens ?? 0;
         var completion = exact?.CompletionTokens ?? usage.ContentChunks;
         var failed = status >= 400;
-        if (failed && exact is null)
+        if (failed && exact is null && !workerFailed)
         {
             prompt = 0; // refused or failed before generating: nothing to bill
         }
@@ -117,7 +123,7 @@ internal sealed partial class MeteringMiddleware(
             PromptTokens = prompt,
             CachedTokens = cached,
             CompletionTokens = completion,
-            Estimated = exact is null && !failed,
+            Estimated = exact is null && (!failed || workerFailed),
             ComputeSeconds = exact?.Metering?.ComputeSeconds ?? 0,
             LatencyMs = time.GetElapsedTime(request.StartTimestamp, now).TotalMilliseconds,
             TimeToFirstTokenMs = firstToken is { } t ? time.GetElapsedTime(request.StartTimestamp, t).TotalMilliseconds : null,
