@@ -33,6 +33,10 @@ trap 'kill "$pid" 2>/dev/null || true' EXIT
 for _ in $(seq 1 240); do curl -sf "http://127.0.0.1:$port$ready" > /dev/null && break; sleep 0.5; done
 loadtest=(timeout 600 dotnet loadtests/ServeGate.LoadTests/bin/Release/net10.0/servegate-loadtest.dll --url "http://127.0.0.1:$port" --model "$id"
   --endpoint completions --ignore-eos --no-keep-alive --progress none)
+# The KV cache is cold in burst and prefix, the server process is not: one short unrelated request first (ServeGate's
+# first request after start also pays the JIT, which llama-server has no counterpart of).
+"${loadtest[@]}" --out "$out/process-warm-up" --concurrency 1 --requests 1 --prompt-tokens 16 --max-tokens 4 --seed 99 --warmup 0 \
+  > "$out/process-warm-up.log" 2>&1 || true
 case "$scenario" in
   c1) args=(--concurrency 1 --requests 8 --prompt-tokens 128 --max-tokens 64 --seed 11) ;;
   c8) args=(--concurrency 8 --requests 32 --prompt-tokens 128 --max-tokens 64 --seed 12) ;;
