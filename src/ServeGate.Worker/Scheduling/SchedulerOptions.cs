@@ -64,7 +64,8 @@ public sealed class SchedulerOptions
 
     /// <summary>
     /// Most prompt tokens added to a step while other sequences are generating: a long prompt is prefilled in chunks
-    /// so running streams keep getting tokens (this bounds the inter-token latency a long prompt can cause).
+    /// so running streams keep getting tokens (this bounds the inter-token latency a long prompt can cause). With
+    /// <see cref="KvCacheLayout.PerSequence"/> those tokens come from one prompt per step.
     /// </summary>
     public int PrefillChunkTokens { get; set; } = 256;
 
