@@ -13,7 +13,7 @@ using ServeGate.Worker.Scheduling;
 // dotnet run -c Release --project tests/ServeGate.Benchmarks -- generate smollm2-135m q4_k_m
 // dotnet run -c Release --project tests/ServeGate.Benchmarks -- engine MODEL.gguf [pp=512] [tg=128] [reps=5]
 // dotnet run -c Release --project tests/ServeGate.Benchmarks -- prefix MODEL.gguf [prefix=1000] [suffix=40] [reps=3]
-// dotnet run -c Release --project tests/ServeGate.Benchmarks -- concurrent MODEL.gguf [concurrency=8] [requests=32] [prompt=128] [output=64]
+// dotnet run -c Release --project tests/ServeGate.Benchmarks -- concurrent MODEL.gguf [concurrency=8] [requests=32] [prompt=128] [output=64] (SERVEGATE_BENCH_STAGGER_MS: arrivals spread as over HTTP)
 // dotnet run -c Release --project tests/ServeGate.Benchmarks -- chunked MODEL.gguf [long=1800] [streams=4] [chunks=64,128,256,512,2048]
 // dotnet run -c Release --project tests/ServeGate.Benchmarks -- burst MODEL.gguf [requests=16] [concurrency=8] [prompt=1300] [unique=91] [output=16]
 // dotnet run -c Release --project tests/ServeGate.Benchmarks -- bandwidth [MiB=512]
@@ -180,6 +180,8 @@ static async Task<int> ConcurrentAsync(string path, int concurrency, int request
     await GenerateAsync(scheduler, prompts[0][..16], 4);
     var (steps, decode) = (scheduler.Counters.Steps, scheduler.Counters.DecodeSeconds);
     var next = -1;
+    // SERVEGATE_BENCH_STAGGER_MS=N: each client waits 0..N ms before its next request, as arrivals over HTTP do.
+    var stagger = EnvironmentInt("SERVEGATE_BENCH_STAGGER_MS", 0);
     var wall = Stopwatch.StartNew();
     var compute = 0.0;
     await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ =>
@@ -187,6 +189,11 @@ static async Task<int> ConcurrentAsync(string path, int concurrency, int request
         int i;
         while ((i = Interlocked.Increment(ref next)) < requests)
         {
+            if (stagger > 0)
+            {
+                await Task.Delay(Random.Shared.Next(stagger + 1)); // a client's turnaround over HTTP
+            }
+
             var result = await GenerateAsync(scheduler, prompts[i], outputTokens);
             lock (prompts)
             {
