@@ -179,28 +179,23 @@ static async Task<int> ConcurrentAsync(string path, int concurrency, int request
     var prompts = Enumerable.Range(0, requests).Select(_ => (LlamaToken[])[model.Bos, .. Enumerable.Range(1, promptTokens - 1).Select(_ => new LlamaToken(random.Next(100, model.VocabSize)))]).ToArray();
     await GenerateAsync(scheduler, prompts[0][..16], 4);
     var (steps, decode) = (scheduler.Counters.Steps, scheduler.Counters.DecodeSeconds);
-    var next = -1;
     // SERVEGATE_BENCH_STAGGER_MS=N: each client waits 0..N ms before its next request, as arrivals over HTTP do.
     var stagger = EnvironmentInt("SERVEGATE_BENCH_STAGGER_MS", 0);
     var wall = Stopwatch.StartNew();
     var compute = 0.0;
-    await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ =>
+    await ClosedLoopAsync(concurrency, requests, async i =>
     {
-        int i;
-        while ((i = Interlocked.Increment(ref next)) < requests)
+        if (stagger > 0)
         {
-            if (stagger > 0)
-            {
-                await Task.Delay(Random.Shared.Next(stagger + 1)); // a client's turnaround over HTTP
-            }
-
-            var result = await GenerateAsync(scheduler, prompts[i], outputTokens);
-            lock (prompts)
-            {
-                compute += result.ComputeSeconds;
-            }
+            await Task.Delay(Random.Shared.Next(stagger + 1)); // a client's turnaround over HTTP
         }
-    }));
+
+        var result = await GenerateAsync(scheduler, prompts[i], outputTokens);
+        lock (prompts)
+        {
+            compute += result.ComputeSeconds;
+        }
+    });
     var seconds = wall.Elapsed.TotalSeconds;
     Console.WriteLine(JsonSerializer.Serialize(new
     {
@@ -234,23 +229,18 @@ static async Task<int> BurstAsync(string path, int requests, int concurrency, in
     LlamaToken[] shared = [model.Bos, .. Random(promptTokens - unique - 1)];
     var prompts = Enumerable.Range(0, requests).Select(_ => (LlamaToken[])[.. shared, .. Random(unique)]).ToArray();
     var (steps, decode) = (scheduler.Counters.Steps, scheduler.Counters.DecodeSeconds);
-    var next = -1;
     var ttfts = new List<double>();
     var wall = Stopwatch.StartNew();
-    await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ =>
+    await ClosedLoopAsync(concurrency, requests, async i =>
     {
-        int i;
-        while ((i = Interlocked.Increment(ref next)) < requests)
+        var sent = wall.Elapsed.TotalMilliseconds;
+        var result = await GenerateAsync(scheduler, prompts[i], outputTokens);
+        lock (ttfts)
         {
-            var sent = wall.Elapsed.TotalMilliseconds;
-            var result = await GenerateAsync(scheduler, prompts[i], outputTokens);
-            lock (ttfts)
-            {
-                ttfts.Add(result.TimeToFirstTokenMs);
-                Console.Error.WriteLine($"request {i,2}: sent {sent,7:F0} ms, cached {result.CachedTokens,4}, ttft {result.TimeToFirstTokenMs,7:F0} ms, done {wall.Elapsed.TotalMilliseconds,7:F0} ms");
-            }
+            ttfts.Add(result.TimeToFirstTokenMs);
+            Console.Error.WriteLine($"request {i,2}: sent {sent,7:F0} ms, cached {result.CachedTokens,4}, ttft {result.TimeToFirstTokenMs,7:F0} ms, done {wall.Elapsed.TotalMilliseconds,7:F0} ms");
         }
-    }));
+    });
     var seconds = wall.Elapsed.TotalSeconds;
     ttfts.Sort();
     Console.WriteLine(JsonSerializer.Serialize(new
@@ -338,6 +328,20 @@ static async Task<int> ChunkedAsync(string path, int longPrompt, int streams, in
 
     Console.WriteLine(JsonSerializer.Serialize(new { model = Path.GetFileName(path), long_prompt_tokens = longPrompt, streams, runs = rows }, new JsonSerializerOptions { WriteIndented = true }));
     return 0;
+}
+
+// `concurrency` clients, each sending request i (0 to requests - 1, in order overall) as soon as its last one ended.
+static Task ClosedLoopAsync(int concurrency, int requests, Func<int, Task> send)
+{
+    var next = -1;
+    return Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ =>
+    {
+        int i;
+        while ((i = Interlocked.Increment(ref next)) < requests)
+        {
+            await send(i);
+        }
+    }));
 }
 
 static async Task<GenerationResult> GenerateAsync(InferenceScheduler scheduler, LlamaToken[] prompt, int maxTokens)

@@ -9,7 +9,7 @@ internal sealed class WorkerDestination(string url, IReadOnlyList<string> models
     private int _outstanding;
 
     /// <summary>The base address, without a trailing slash.</summary>
-    public string Url { get; } = url.TrimEnd('/');
+    public string Url { get; } = Normalize(url);
 
     public IReadOnlyList<string> Models { get; } = models;
 
@@ -22,6 +22,9 @@ internal sealed class WorkerDestination(string url, IReadOnlyList<string> models
     public bool Healthy { get; set; } = previous?.Healthy ?? true;
 
     public bool Serves(string model) => Models.Contains(model, StringComparer.Ordinal);
+
+    /// <summary>A worker's URL as <see cref="Url"/> holds it: the same worker however its URL was written.</summary>
+    public static string Normalize(string url) => url.TrimEnd('/');
 
     public void Enter() => Interlocked.Increment(ref _outstanding);
 
@@ -85,7 +88,7 @@ internal sealed class WorkerPool : IDisposable
     {
         lock (_gate)
         {
-            var key = url.TrimEnd('/');
+            var key = WorkerDestination.Normalize(url);
             _added[key] = models;
             _removed.Remove(key);
             Rebuild();
@@ -98,7 +101,7 @@ internal sealed class WorkerPool : IDisposable
     {
         lock (_gate)
         {
-            var key = url.TrimEnd('/');
+            var key = WorkerDestination.Normalize(url);
             if (!Destinations.Any(d => d.Url == key))
             {
                 return false;
@@ -116,7 +119,7 @@ internal sealed class WorkerPool : IDisposable
         var wanted = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
         foreach (var worker in _configured)
         {
-            wanted[worker.Url.TrimEnd('/')] = [.. worker.Models];
+            wanted[WorkerDestination.Normalize(worker.Url)] = [.. worker.Models];
         }
 
         foreach (var (url, models) in _added)
