@@ -13,6 +13,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 cd "$repo"
+. "$here/scenarios.sh"
 
 out="loadtests/results/$(date -u +%Y%m%dT%H%M%SZ)"
 preset=smollm2-135m
@@ -94,8 +95,9 @@ run_load() { # name port model args...
     --out "$out/$name" "$@" > "$out/$name.log" 2>&1 || echo "load test $name failed (see $out/$name.log)" >&2
 }
 
-warm_process() { # name port: one short request that shares nothing with what follows
-  run_load "$1-process-warm-up" "$2" "$model_id" --concurrency 1 --requests 1 --prompt-tokens 16 --max-tokens 4 --seed 99 --warmup 0
+run_scenario() { # name port scenario (loadtests/reference/scenarios.sh)
+  set_scenario_args "$3"
+  run_load "$1" "$2" "$model_id" "${scenario_args[@]}"
 }
 
 serving_suite() { # label start-command...
@@ -103,24 +105,20 @@ serving_suite() { # label start-command...
   local port
   # Concurrency 1 and 8: distinct prompts, 64 output tokens each.
   port="$(free_port)"; "$@" "$port"
-  run_load "$label-c1" "$port" "$model_id" --concurrency 1 --requests 8 --prompt-tokens 128 --max-tokens 64 --seed 11
-  run_load "$label-c8" "$port" "$model_id" --concurrency 8 --requests 32 --prompt-tokens 128 --max-tokens 64 --seed 12
-  run_load "$label-sweep" "$port" "$model_id" --sweep 1,2,4,8 --requests 16 --prompt-tokens 128 --max-tokens 64 --seed 15
+  run_scenario "$label-c1" "$port" c1
+  run_scenario "$label-c8" "$port" c8
+  run_scenario "$label-sweep" "$port" sweep
   stop_server
-  # Shared-prefix burst on a cold cache: 16 requests, concurrency 8, a ~1,200-token common prefix. The KV cache is
-  # cold, the server process is not: one short unrelated request first (ServeGate's first request also pays the JIT).
+  # Shared-prefix burst on a cold cache; the server process is warm (one unrelated request first).
   port="$(free_port)"; "$@" "$port"
-  warm_process "$label-burst" "$port"
-  run_load "$label-prefix-burst" "$port" "$model_id" --concurrency 8 --requests 16 --prompt-tokens 1300 \
-    --shared-prefix-ratio 0.93 --max-tokens 16 --seed 13 --warmup 0
+  run_scenario "$label-burst-process-warm-up" "$port" process-warm-up
+  run_scenario "$label-prefix-burst" "$port" burst
   stop_server
   # Warm prefix: one cold request with a ~1,000-token prefix, then the same prefix again (sequentially).
   port="$(free_port)"; "$@" "$port"
-  warm_process "$label-prefix" "$port"
-  run_load "$label-prefix-cold" "$port" "$model_id" --concurrency 1 --requests 1 --prompt-tokens 1040 \
-    --shared-prefix-ratio 0.96 --max-tokens 8 --seed 14 --warmup 0
-  run_load "$label-prefix-warm" "$port" "$model_id" --concurrency 1 --requests 4 --prompt-tokens 1040 \
-    --shared-prefix-ratio 0.96 --max-tokens 8 --seed 14 --warmup 0
+  run_scenario "$label-prefix-process-warm-up" "$port" process-warm-up
+  run_scenario "$label-prefix-cold" "$port" prefix-cold
+  run_scenario "$label-prefix-warm" "$port" prefix-warm
   stop_server
 }
 

@@ -15,6 +15,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 cd "$repo"
+. "$here/scenarios.sh"
 name="$1"; scenario="$2"; server="$3"; shift 3
 cache="${SERVEGATE_CACHE:-$HOME/.cache/servegate}"
 model="$cache/models/servegate-demo-base-smollm2-135m-q4_k_m.gguf"
@@ -33,21 +34,18 @@ trap 'kill "$pid" 2>/dev/null || true' EXIT
 for _ in $(seq 1 240); do curl -sf "http://127.0.0.1:$port$ready" > /dev/null && break; sleep 0.5; done
 loadtest=(timeout 600 dotnet loadtests/ServeGate.LoadTests/bin/Release/net10.0/servegate-loadtest.dll --url "http://127.0.0.1:$port" --model "$id"
   --endpoint completions --ignore-eos --no-keep-alive --progress none)
-# The KV cache is cold in burst and prefix, the server process is not: one short unrelated request first (ServeGate's
-# first request after start also pays the JIT, which llama-server has no counterpart of).
-"${loadtest[@]}" --out "$out/process-warm-up" --concurrency 1 --requests 1 --prompt-tokens 16 --max-tokens 4 --seed 99 --warmup 0 \
-  > "$out/process-warm-up.log" 2>&1 || true
+# The KV cache is cold in burst and prefix, the server process is not (scenarios.sh, process-warm-up).
+set_scenario_args process-warm-up
+"${loadtest[@]}" --out "$out/process-warm-up" "${scenario_args[@]}" > "$out/process-warm-up.log" 2>&1 || true
 case "$scenario" in
-  c1) args=(--concurrency 1 --requests 8 --prompt-tokens 128 --max-tokens 64 --seed 11) ;;
-  c8) args=(--concurrency 8 --requests 32 --prompt-tokens 128 --max-tokens 64 --seed 12) ;;
-  burst) args=(--concurrency 8 --requests 16 --prompt-tokens 1300 --shared-prefix-ratio 0.93 --max-tokens 16 --seed 13 --warmup 0) ;;
+  c1 | c8 | burst) set_scenario_args "$scenario" ;;
   prefix)
-    args=(--concurrency 1 --requests 4 --prompt-tokens 1040 --shared-prefix-ratio 0.96 --max-tokens 8 --seed 14 --warmup 0)
-    "${loadtest[@]}" --out "$out/cold" --concurrency 1 --requests 1 --prompt-tokens 1040 --shared-prefix-ratio 0.96 --max-tokens 8 \
-      --seed 14 --warmup 0 > "$out/cold.log" 2>&1 || true ;;
+    set_scenario_args prefix-cold
+    "${loadtest[@]}" --out "$out/cold" "${scenario_args[@]}" > "$out/cold.log" 2>&1 || true
+    set_scenario_args prefix-warm ;;
   *) echo "unknown scenario $scenario (c1, c8, burst, prefix)" >&2; exit 2 ;;
 esac
-python3 "$here/cpu-by-thread.py" "$pid" -- "${loadtest[@]}" --out "$out/run" "${args[@]}" > "$out/cpu.json" 2> "$out/loadtest.log" || true
+python3 "$here/cpu-by-thread.py" "$pid" -- "${loadtest[@]}" --out "$out/run" "${scenario_args[@]}" > "$out/cpu.json" 2> "$out/loadtest.log" || true
 python3 - "$out" "$name" "$scenario" <<'PY'
 import json, sys
 out, name, scenario = sys.argv[1:4]
