@@ -7,8 +7,8 @@
 #   adds the warm TTFT p50 as a share of the cold one)
 #   for r in 1 2 3; do loadtests/reference/scenario.sh llama-$r c8 llama; loadtests/reference/scenario.sh sg-$r c8 servegate; done
 #
-# ServeGate runs as in run-benchmarks.sh (artifacts/gateway, --parallel 8 --ctx-size 2048; ENV=VALUE settings such
-# as ServeGate__Worker__KvLayout=Shared are passed to it); llama-server as `-np 8 -c 16384 -t 2` from
+# ServeGate runs as in run-benchmarks.sh (artifacts/gateway, or another build's folder in $GATEWAY_DIR; --parallel 8
+# --ctx-size 2048; ENV=VALUE settings such as ServeGate__Worker__KvLayout=Shared are passed to it); llama-server as `-np 8 -c 16384 -t 2` from
 # build-llama-tools.sh (extra arguments are passed to it). Needs eng/build-gateway.sh and the load tester built, and
 # the model generated (run-benchmarks.sh does all three). Prints one line; raw results in $OUT (default /tmp/scenario).
 set -euo pipefail
@@ -23,7 +23,7 @@ id="$(basename "$model" .gguf)"
 out="${OUT:-/tmp/scenario}/$name-$scenario"; rm -rf "$out"; mkdir -p "$out"
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 if [ "$server" = servegate ]; then
-  env "$@" dotnet artifacts/gateway/ServeGate.Gateway.dll --port "$port" --model "$model" --parallel 8 --ctx-size 2048 > "$out/server.log" 2>&1 &
+  env "$@" dotnet "${GATEWAY_DIR:-artifacts/gateway}/ServeGate.Gateway.dll" --port "$port" --model "$model" --parallel 8 --ctx-size 2048 > "$out/server.log" 2>&1 &
   ready=/ready
 else
   "$cache/llama.cpp/3.22.1/build-noomp/bin/llama-server" -m "$model" --port "$port" -np 8 -c 16384 -t 2 --alias "$id" "$@" > "$out/server.log" 2>&1 &
