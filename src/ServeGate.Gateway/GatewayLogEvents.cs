@@ -8,6 +8,7 @@ internal static class GatewayLogEvents
     public const int KeyRevoked = 1102;
     public const int OpenLocalMode = 1103;
     public const int KeyStoreUnavailable = 1104;
+    public const int NoApiKeysYet = 1105;
     public const int LimitStoreUnavailable = 1201;
     public const int LimitSettleFailed = 1202;
     public const int WorkerHealthChanged = 1301;

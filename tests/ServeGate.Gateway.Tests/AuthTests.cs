@@ -115,5 +115,29 @@ public sealed class OpenAccessTests
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => GatewayHost.StartAsync(new Dictionary<string, string?> { ["ServeGate:Host"] = "0.0.0.0" }));
 
         Assert.Contains("AllowAnonymous", error.Message, StringComparison.Ordinal);
+        Assert.Contains("SERVEGATE_ADMIN_KEY", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Start_NonLoopbackAddressWithAdminKeyButNoKeys_StartsRefusingUntilAKeyIsCreated()
+    {
+        // A container's first start (deploy/): listening on every address, an admin key set, no API key yet.
+        await using var gateway = await GatewayHost.StartAsync(new Dictionary<string, string?>
+        {
+            ["ServeGate:Host"] = "0.0.0.0",
+            ["ServeGate:Gateway:AdminKey"] = "deploy-admin-key",
+        });
+        object completion = new { model = GatewayHost.BaseModel, prompt = "Hello", max_tokens = 2 };
+
+        using var before = await gateway.PostAsync("/v1/completions", completion);
+        using var created = await gateway.SendAsync(HttpMethod.Post, "/admin/keys", "deploy-admin-key", new { name = "first", team = "ops" });
+        var key = (string)GatewayHost.Parse(await created.Content.ReadAsStringAsync())!["key"]!;
+        using var anonymous = await gateway.PostAsync("/v1/completions", completion);
+        using var withKey = await gateway.PostAsync("/v1/completions", completion, apiKey: key);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, before.StatusCode);
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, withKey.StatusCode);
     }
 }

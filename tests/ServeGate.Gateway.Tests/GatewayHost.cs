@@ -70,7 +70,10 @@ public sealed class GatewayHost : IAsyncDisposable
     {
         _app = ServeGateApplication.Create([], _settings);
         await _app.StartAsync();
-        Http = new HttpClient { BaseAddress = new Uri(_app.Urls.First()), Timeout = TimeSpan.FromMinutes(1) };
+        // A gateway listening on every address (ServeGate:Host 0.0.0.0) is called on loopback.
+        var url = new UriBuilder(_app.Urls.First());
+        url.Host = url.Host is "0.0.0.0" or "[::]" ? "127.0.0.1" : url.Host;
+        Http = new HttpClient { BaseAddress = url.Uri, Timeout = TimeSpan.FromMinutes(1) };
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (true)
         {
