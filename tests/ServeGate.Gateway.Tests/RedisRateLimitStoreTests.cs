@@ -1,6 +1,7 @@
 using System.Net;
 using ServeGate.Core.Limits;
 using ServeGate.Redis;
+using ServeGate.Tests.Common;
 
 namespace ServeGate.Gateway.Tests;
 

@@ -1,5 +1,6 @@
 using System.Net;
 using ServeGate.Redis;
+using ServeGate.Tests.Common;
 
 namespace ServeGate.Gateway.Tests;
 

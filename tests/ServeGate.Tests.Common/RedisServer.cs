@@ -3,8 +3,9 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Xunit;
 
-namespace ServeGate.Gateway.Tests;
+namespace ServeGate.Tests.Common;
 
 /// <summary>A real <c>redis-server</c> on a free loopback port, without persistence, stopped when disposed.</summary>
 public sealed class RedisServer : IAsyncLifetime
