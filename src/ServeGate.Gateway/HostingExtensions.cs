@@ -5,7 +5,6 @@ namespace ServeGate.Gateway;
 
 internal static class HostingExtensions
 {
-    /// <summary>Listens on <c>ServeGate:Host</c>:<c>ServeGate:Port</c> (127.0.0.1:8080 by default) ; port 0 picks a free one (tests).</summary>
     /// <summary>
     /// A web application builder from ./run.sh-style arguments, listening where <see cref="AddServeGateHost"/> says;
     /// <paramref name="overrides"/> (tests) win over every other configuration source. Bad arguments throw
@@ -36,8 +35,19 @@ internal static class HostingExtensions
         return builder.AddServeGateHost();
     }
 
+    /// <summary>Listens on <c>ServeGate:Host</c>:<c>ServeGate:Port</c> (127.0.0.1:8080 by default); port 0 picks a free one (tests).</summary>
     public static WebApplicationBuilder AddServeGateHost(this WebApplicationBuilder builder)
     {
+        // Socket sends and receives continue on the socket's own thread instead of an I/O queue's
+        // (ServeGate:Worker:InlineStreaming, default on): a token's SSE chunk, written on the scheduler thread, is sent
+        // without another thread wake-up. Request handling up to its first real wait also runs there: nothing on the
+        // request path may wait synchronously on anything slow (keys are looked up in memory; admin writes to SQLite,
+        // rare and short, are the exception).
+        if (builder.Configuration.GetValue("ServeGate:Worker:InlineStreaming", defaultValue: true))
+        {
+            builder.WebHost.UseSockets(sockets => sockets.UnsafePreferInlineScheduling = true);
+        }
+
         builder.WebHost.ConfigureKestrel((context, kestrel) =>
         {
             var configuration = context.Configuration;

@@ -1,3 +1,7 @@
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
 namespace ServeGate.Gateway.Tests;
 
 public sealed class CommandLineTests
@@ -30,5 +34,20 @@ public sealed class CommandLineTests
         Assert.Null(error);
         Assert.Equal("workers.json", settings["ServeGate:ConfigFile"]);
         Assert.NotNull(missing);
+    }
+}
+
+public sealed class HostingTests
+{
+    [Theory]
+    [InlineData(null, true)]
+    [InlineData("false", false)]
+    public async Task Host_InlineStreaming_SchedulesSocketIoInlineUnlessTurnedOff(string? setting, bool expected)
+    {
+        await using var app = ServeGateApplication.Create([], new Dictionary<string, string?> { ["ServeGate:Worker:InlineStreaming"] = setting });
+
+        var sockets = app.Services.GetRequiredService<IOptions<SocketTransportOptions>>();
+
+        Assert.Equal(expected, sockets.Value.UnsafePreferInlineScheduling);
     }
 }

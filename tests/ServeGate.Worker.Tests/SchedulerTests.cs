@@ -137,6 +137,37 @@ public abstract class SchedulerTests(TinyModelFixture models) : IClassFixture<Ti
         }
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task InlineStreaming_TokensContinueTheWaitingReaderOnTheSchedulerThreadAndTheEndDoesNot(bool inline)
+    {
+        await using var scheduler = NewScheduler(o => o.InlineStreaming = inline);
+        var handle = Submit(scheduler, Request("Once upon a time", 8));
+        var tokenThreads = new List<string?>();
+        string? endThread = null;
+
+        // No synchronization context, as in ASP.NET: a continuation runs where the channel's writer lets it.
+        await Task.Run(async () =>
+        {
+            await foreach (var e in handle.Events.ReadAllAsync().ConfigureAwait(false))
+            {
+                if (e is GenerationCompleted)
+                {
+                    endThread = Thread.CurrentThread.Name;
+                }
+                else
+                {
+                    tokenThreads.Add(Thread.CurrentThread.Name);
+                }
+            }
+        });
+
+        Assert.NotEmpty(tokenThreads);
+        Assert.Equal(inline, tokenThreads.Contains("servegate-scheduler")); // written, and sent, before the next step
+        Assert.NotEqual("servegate-scheduler", endThread); // the response's end runs off the decode loop
+    }
+
     [Fact]
     public async Task Greedy_AloneAndBatchedBesideSeven_SameTokensUpToNearTie()
     {

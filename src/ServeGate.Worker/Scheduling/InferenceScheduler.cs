@@ -95,7 +95,7 @@ public sealed class InferenceScheduler : IAsyncDisposable
     public bool TrySubmit(GenerationRequest request, CancellationToken cancellationToken, out GenerationHandle handle)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var job = new Job(request, cancellationToken, _time.GetTimestamp());
+        var job = new Job(request, cancellationToken, _time.GetTimestamp(), _options.InlineStreaming);
         handle = job.Handle;
         if (_stopping.IsCancellationRequested || !_queue.Writer.TryWrite(job))
         {
@@ -114,7 +114,7 @@ public sealed class InferenceScheduler : IAsyncDisposable
     private void WarmUp()
     {
         LlamaToken[] prompt = [_model.Bos, .. Enumerable.Range(0, 15).Select(i => new LlamaToken((i * 7919) % _model.VocabSize))];
-        var job = new Job(new GenerationRequest { RequestId = "warm-up", Prompt = prompt, MaxTokens = 8, Sampling = new SamplingSettings { Temperature = 0 }, IgnoreEos = true }, CancellationToken.None, _time.GetTimestamp());
+        var job = new Job(new GenerationRequest { RequestId = "warm-up", Prompt = prompt, MaxTokens = 8, Sampling = new SamplingSettings { Temperature = 0 }, IgnoreEos = true }, CancellationToken.None, _time.GetTimestamp(), inlineDelivery: false);
         Start(job);
         while (_active.Count > 0 && !_stopping.IsCancellationRequested)
         {
@@ -832,13 +832,13 @@ public sealed class InferenceScheduler : IAsyncDisposable
         public long LastUsed { get; set; }
     }
 
-    private sealed class Job(GenerationRequest request, CancellationToken cancellation, long enqueuedAt)
+    private sealed class Job(GenerationRequest request, CancellationToken cancellation, long enqueuedAt, bool inlineDelivery)
     {
         public GenerationRequest Request { get; } = request;
 
         public CancellationToken Cancellation { get; } = cancellation;
 
-        public GenerationHandle Handle { get; } = new();
+        public GenerationHandle Handle { get; } = new(inlineDelivery);
 
         public long EnqueuedAt { get; } = enqueuedAt;
 
@@ -917,12 +917,17 @@ public sealed class SchedulerCounters
 }
 
 /// <summary>The caller's side of a queued generation: its events, in order, ending with <see cref="GenerationCompleted"/>.</summary>
-public sealed class GenerationHandle
+/// <param name="inlineDelivery">
+/// A reader waiting for the next event continues on the writer's thread, the scheduler's (see
+/// <see cref="SchedulerOptions.InlineStreaming"/>): its code must not block, and only awaits what completes later.
+/// </param>
+public sealed class GenerationHandle(bool inlineDelivery = false)
 {
     private readonly Channel<GenerationEvent> _events = Channel.CreateUnbounded<GenerationEvent>(new UnboundedChannelOptions
     {
         SingleReader = true,
         SingleWriter = true,
+        AllowSynchronousContinuations = inlineDelivery,
     });
 
     private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -945,9 +950,22 @@ public sealed class GenerationHandle
 
     internal void Complete(GenerationResult result)
     {
+        _started.TrySetResult();
+        if (inlineDelivery)
+        {
+            // The end of a response (usage chunk, metering, closing the connection) runs on the thread pool, not
+            // between two decode steps; every token event was written before this.
+            ThreadPool.UnsafeQueueUserWorkItem(static state => state.Handle.Finish(state.Result), (Handle: this, Result: result), preferLocal: false);
+            return;
+        }
+
+        Finish(result);
+    }
+
+    private void Finish(GenerationResult result)
+    {
         _events.Writer.TryWrite(new GenerationCompleted(result));
         _events.Writer.TryComplete();
-        _started.TrySetResult();
         _completion.TrySetResult(result);
     }
 }
