@@ -90,6 +90,16 @@ public sealed class DockerfileTests
         }
 
         Assert.Contains(Dockerfile.Instructions, i => i.Stage == "build" && i.Keyword == "RUN" && i.Arguments == "eng/fetch-llama.sh");
+
+        // What eng/fetch-llama.sh runs beyond a base image's shell tools is installed before it.
+        var installed = Dockerfile.Image("build").Where(i => i.Keyword == "RUN" && i.Arguments.Contains("apt-get install", StringComparison.Ordinal))
+            .SelectMany(i => i.Arguments.Split(' ')).ToHashSet(StringComparer.Ordinal);
+        var script = File.ReadAllText(DeployFiles.PathOf("eng/fetch-llama.sh"));
+        foreach (var tool in new[] { "npm", "openssl", "git" })
+        {
+            Assert.Contains(tool + " ", script, StringComparison.Ordinal);
+            Assert.Contains(tool, installed);
+        }
         Assert.Contains($"{cache}/models", Dockerfile.Volumes("runtime"));
     }
 
