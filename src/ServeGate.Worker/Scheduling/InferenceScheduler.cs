@@ -661,9 +661,7 @@ public sealed class InferenceScheduler : IAsyncDisposable
             if (job.Cancellation.IsCancellationRequested)
             {
                 // A cancelled sequence's cells are freed at once; its prefix is not worth keeping half-written.
-                var slot = job.Slot!;
-                Finish(job, FinishReason.Cancelled);
-                ClearSlot(slot);
+                Finish(job, FinishReason.Cancelled, clearSlot: true);
             }
         }
     }
@@ -681,7 +679,11 @@ public sealed class InferenceScheduler : IAsyncDisposable
         return true;
     }
 
-    private void Finish(Job job, FinishReason reason, string? error = null)
+    /// <summary>
+    /// Ends a job: releases its lane (clearing its cells after an error, or when <paramref name="clearSlot"/>), then
+    /// completes its handle last, so whoever the completion wakes sees the sequence gone and its cells freed.
+    /// </summary>
+    private void Finish(Job job, FinishReason reason, string? error = null, bool clearSlot = false)
     {
         if (reason is FinishReason.Stop or FinishReason.Length)
         {
@@ -693,7 +695,7 @@ public sealed class InferenceScheduler : IAsyncDisposable
         }
 
         var now = _time.GetTimestamp();
-        job.Handle.Complete(new GenerationResult
+        var result = new GenerationResult
         {
             FinishReason = reason,
             PromptTokens = job.Request.Prompt.Length,
@@ -705,14 +707,14 @@ public sealed class InferenceScheduler : IAsyncDisposable
             ComputeSeconds = job.ComputeSeconds,
             Error = error,
             CompletionTokenIds = job.Output,
-        });
+        };
         job.Sampler?.Dispose();
         job.Sampler = null;
         if (job.Slot is { } slot)
         {
             slot.Job = null;
             slot.LastUsed = ++_useClock;
-            if (reason == FinishReason.Error)
+            if (clearSlot || reason == FinishReason.Error)
             {
                 ClearSlot(slot);
             }
@@ -721,6 +723,7 @@ public sealed class InferenceScheduler : IAsyncDisposable
         _active.Remove(job);
         _byLane.Remove(job);
         _counters.Completed++;
+        job.Handle.Complete(result);
     }
 
     /// <summary>The folder of this model's saved prefixes: one per model file (path, size and time), so files never mix models.</summary>
