@@ -31,12 +31,28 @@ public sealed class AdmissionTests(SingleSlotGatewayFixture gateway) : IClassFix
         return await gateway.Http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
     }
 
-    private (int Tokens, bool Busy)[] Slots() =>
-        [.. gateway.Services.GetRequiredService<ModelRegistry>().All.Single(m => m.Id == GatewayFixture.BaseModel).Scheduler!.SnapshotSlots()];
+    private Worker.Scheduling.InferenceScheduler Scheduler =>
+        gateway.Services.GetRequiredService<ModelRegistry>().All.Single(m => m.Id == GatewayFixture.BaseModel).Scheduler!;
+
+    private (int Tokens, bool Busy)[] Slots() => [.. Scheduler.SnapshotSlots()];
+
+    /// <summary>
+    /// Waits until the one sequence is free and the queue empty: the tests share this gateway, and a request another
+    /// test abandoned is dropped only once the server has seen its connection close.
+    /// </summary>
+    private async Task WaitIdleAsync()
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while ((Slots().Any(s => s.Busy) || Scheduler.Counters.Queued > 0) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+    }
 
     [Fact]
     public async Task QueueFull_429WithRetryAfterAndEnvelope_ThenQueueTimeout503()
     {
+        await WaitIdleAsync();
         using var cancel = new CancellationTokenSource();
         using var running = await StartStreamAsync(LongRequest(), cancel.Token);
         Assert.Equal(HttpStatusCode.OK, running.StatusCode);
@@ -61,8 +77,10 @@ public sealed class AdmissionTests(SingleSlotGatewayFixture gateway) : IClassFix
     [Fact]
     public async Task ClientDisconnectMidStream_SequenceFreedQuickly()
     {
+        await WaitIdleAsync();
         using (var response = await StartStreamAsync(LongRequest()))
         {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
             for (var i = 0; i < 6; i++)
             {
