@@ -183,6 +183,7 @@ static async Task<int> ConcurrentAsync(string path, int concurrency, int request
     var stagger = EnvironmentInt("SERVEGATE_BENCH_STAGGER_MS", 0);
     var wall = Stopwatch.StartNew();
     var compute = 0.0;
+    var ttfts = new List<double>();
     await ClosedLoopAsync(concurrency, requests, async i =>
     {
         if (stagger > 0)
@@ -194,15 +195,18 @@ static async Task<int> ConcurrentAsync(string path, int concurrency, int request
         lock (prompts)
         {
             compute += result.ComputeSeconds;
+            ttfts.Add(result.TimeToFirstTokenMs);
         }
     });
     var seconds = wall.Elapsed.TotalSeconds;
+    ttfts.Sort();
     Console.WriteLine(JsonSerializer.Serialize(new
     {
         concurrency,
         requests,
         wall_s = seconds,
         output_tokens_per_second = requests * outputTokens / seconds,
+        ttft_p50_ms = ttfts[ttfts.Count / 2],
         steps = scheduler.Counters.Steps - steps,
         decode_s = scheduler.Counters.DecodeSeconds - decode,
         decode_share = (scheduler.Counters.DecodeSeconds - decode) / seconds,
