@@ -44,7 +44,7 @@ public sealed class ComposeTopologyTests(RedisServer redis) : IClassFixture<Redi
         var serveGate = services.Where(s => s.IsServeGate).ToList();
         foreach (var service in serveGate)
         {
-            _ports[service.Name] = RedisServer.FreePort();
+            _ports[service.Name] = TestEnvironment.FreePort();
         }
 
         var redisService = services.Single(s => s.Image?.StartsWith("redis:", StringComparison.Ordinal) == true).Name;

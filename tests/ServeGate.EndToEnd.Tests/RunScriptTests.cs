@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json.Nodes;
 using ServeGate.Tests.Common;
@@ -10,13 +9,6 @@ namespace ServeGate.EndToEnd.Tests;
 /// <summary>./run.sh from a fresh cache: it fetches llama.cpp, builds, generates the demo models and serves them.</summary>
 public sealed class RunScriptTests
 {
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
     private static Process Start(string script, string cache, params string[] args)
     {
         var start = new ProcessStartInfo("bash", [Path.Combine(TestEnvironment.RepositoryRoot, script), .. args])
@@ -33,7 +25,7 @@ public sealed class RunScriptTests
     public async Task RunSh_FreshCacheFreePort_ServesDemoModels()
     {
         var cache = Directory.CreateTempSubdirectory("servegate-newcomer-").FullName;
-        var port = FreePort();
+        var port = TestEnvironment.FreePort();
         using var process = Start("run.sh", cache, "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture));
         var output = new StringBuilder();
         process.OutputDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };

@@ -89,7 +89,7 @@ public sealed class RedisRateLimitStoreTests(RedisServer redis) : IClassFixture<
     [Fact]
     public async Task TryAddAllAsync_RedisDown_ThrowsUnavailable()
     {
-        using var store = RedisRateLimitStore.Connect($"127.0.0.1:{RedisServer.FreePort()}", TimeSpan.FromMilliseconds(300));
+        using var store = RedisRateLimitStore.Connect($"127.0.0.1:{TestEnvironment.FreePort()}", TimeSpan.FromMilliseconds(300));
 
         await Assert.ThrowsAsync<RateLimitStoreUnavailableException>(async () =>
             await store.TryAddAllAsync([new CounterAdd(Me() + "x", 1, 5, TimeSpan.FromMinutes(1))], CancellationToken.None));
@@ -146,7 +146,7 @@ public sealed class SettlementSpoolTests
     [Fact]
     public async Task OnUsageAsync_RedisDown_SpoolsAndReplaysWhenBack()
     {
-        var port = RedisServer.FreePort();
+        var port = TestEnvironment.FreePort();
         var directory = Directory.CreateTempSubdirectory("servegate-spool-").FullName;
         using var store = RedisRateLimitStore.Connect($"127.0.0.1:{port}", TimeSpan.FromMilliseconds(500));
         var metering = Microsoft.Extensions.Options.Options.Create(new ServeGate.Metering.MeteringOptions { DatabasePath = Path.Combine(directory, "usage.db") });

@@ -19,16 +19,9 @@ public sealed class RedisServer : IAsyncLifetime
 
     public string Configuration => $"127.0.0.1:{Port}";
 
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
     public async Task InitializeAsync()
     {
-        Port = RequestedPort ?? FreePort();
+        Port = RequestedPort ?? TestEnvironment.FreePort();
         var start = new ProcessStartInfo("redis-server")
         {
             RedirectStandardOutput = true,

@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Sockets;
 using ServeGate.LlamaCpp;
 
 namespace ServeGate.Tests.Common;
@@ -30,6 +32,14 @@ public static class TestEnvironment
         {
             return LlamaBackend.Initialize(new LlamaBackendOptions { Backend = LlamaBackendKind.Cpu });
         }
+    }
+
+    /// <summary>A loopback port free at the moment of asking (servers the tests start listen there).</summary>
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     /// <summary>The repository root (the folder holding ServeGate.sln).</summary>
