@@ -1,5 +1,7 @@
 using System.Globalization;
 using System.Net;
+using ServeGate.Worker;
+using ServeGate.Worker.Scheduling;
 
 namespace ServeGate.Gateway;
 
@@ -43,7 +45,8 @@ internal static class HostingExtensions
         // without another thread wake-up. Request handling up to its first real wait also runs there: nothing on the
         // request path may wait synchronously on anything slow (keys are looked up in memory; admin writes to SQLite,
         // rare and short, are the exception).
-        if (builder.Configuration.GetValue("ServeGate:Worker:InlineStreaming", defaultValue: true))
+        var inlineStreaming = ConfigurationPath.Combine(WorkerOptions.SectionName, nameof(WorkerOptions.Worker), nameof(SchedulerOptions.InlineStreaming));
+        if (builder.Configuration.GetValue(inlineStreaming, new SchedulerOptions().InlineStreaming))
         {
             builder.WebHost.UseSockets(sockets => sockets.UnsafePreferInlineScheduling = true);
         }

@@ -1,6 +1,6 @@
-using ServeGate.Core.Numerics;
 using System.Runtime.InteropServices;
 using System.Text;
+using ServeGate.Core.Numerics;
 using ServeGate.Models.Gguf;
 
 namespace ServeGate.Models;
