@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.InteropServices;
 using ServeGate.LlamaCpp.Native;
 
 namespace ServeGate.LlamaCpp;
@@ -49,6 +50,8 @@ public sealed class LlamaContext : IDisposable
     private readonly SafeLlamaContextHandle _handle;
     private readonly SafeGgmlThreadpoolHandle _threadpool;
     private readonly nint _memory;
+    private unsafe byte* _stateBuffer;
+    private nuint _stateBufferSize;
 
     private LlamaContext(LlamaModel model, SafeLlamaContextHandle handle, SafeGgmlThreadpoolHandle threadpool)
     {
@@ -153,6 +156,34 @@ public sealed class LlamaContext : IDisposable
     public void CopySequence(LlamaSeqId source, LlamaSeqId destination, int from = -1, int to = -1) =>
         NativeMethods.llama_memory_seq_cp(_memory, source, destination, new LlamaPos(from), new LlamaPos(to));
 
+    /// <summary>
+    /// Replaces <paramref name="destination"/>'s cells with copies of <paramref name="source"/>'s, reading and writing
+    /// only the cells the source holds (<c>llama_state_seq_get_data</c>, then <c>llama_state_seq_set_data</c>, through
+    /// a host buffer kept for the next copy). Done before it returns. Across the KV streams of a per-sequence cache
+    /// <see cref="CopySequence"/> copies the destination's whole stream at the next decode instead, however few cells
+    /// the source holds. Returns the bytes copied.
+    /// </summary>
+    public unsafe ulong CopySequenceCells(LlamaSeqId source, LlamaSeqId destination)
+    {
+        var size = NativeMethods.llama_state_seq_get_size(_handle, source);
+        if (size > _stateBufferSize)
+        {
+            NativeMemory.Free(_stateBuffer);
+            _stateBuffer = null;
+            _stateBufferSize = 0;
+            _stateBuffer = (byte*)NativeMemory.Alloc(size);
+            _stateBufferSize = size;
+        }
+
+        var written = NativeMethods.llama_state_seq_get_data(_handle, _stateBuffer, _stateBufferSize, source);
+        if (written == 0 || NativeMethods.llama_state_seq_set_data(_handle, _stateBuffer, written, destination) == 0)
+        {
+            throw new LlamaException($"Could not copy the cells of sequence {source} to sequence {destination}.");
+        }
+
+        return written;
+    }
+
     /// <summary>The largest position a sequence holds, or -1 when empty.</summary>
     public int SequenceMaxPosition(LlamaSeqId sequence) => NativeMethods.llama_memory_seq_pos_max(_memory, sequence).Value;
 
@@ -212,5 +243,11 @@ public sealed class LlamaContext : IDisposable
         // The context goes first: it must not outlive the threads it computes on.
         _handle.Dispose();
         _threadpool.Dispose();
+        unsafe
+        {
+            NativeMemory.Free(_stateBuffer);
+            _stateBuffer = null;
+            _stateBufferSize = 0;
+        }
     }
 }

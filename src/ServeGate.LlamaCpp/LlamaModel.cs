@@ -34,10 +34,11 @@ public sealed class LlamaModel : IDisposable
     private readonly SafeLlamaModelHandle _handle;
     private readonly nint _vocab;
 
-    private LlamaModel(SafeLlamaModelHandle handle, string path, bool vocabOnly)
+    private LlamaModel(SafeLlamaModelHandle handle, string path, bool vocabOnly, bool offloadsToGpu)
     {
         _handle = handle;
         Path = path;
+        OffloadsToGpu = offloadsToGpu;
         _vocab = NativeMethods.llama_model_get_vocab(handle);
         VocabSize = NativeMethods.llama_vocab_n_tokens(_vocab);
         TrainedContextLength = NativeMethods.llama_model_n_ctx_train(handle);
@@ -101,6 +102,9 @@ public sealed class LlamaModel : IDisposable
     /// <summary>llama.cpp's description, e.g. "llama 135M Q4_K - Medium".</summary>
     public string Description { get; }
 
+    /// <summary>Whether layers (and with them their KV cache) live on a GPU: some were asked for and a GPU device exists.</summary>
+    public bool OffloadsToGpu { get; }
+
     /// <summary>The GGUF's <c>tokenizer.chat_template</c>, or null for a base model.</summary>
     public string? ChatTemplate { get; }
 
@@ -136,7 +140,8 @@ public sealed class LlamaModel : IDisposable
             throw new LlamaException($"llama.cpp could not load '{path}' (not a GGUF file, an unsupported architecture, or a truncated file; the log says which).");
         }
 
-        return new LlamaModel(handle, System.IO.Path.GetFullPath(path), options.VocabOnly);
+        var offloads = !options.VocabOnly && options.GpuLayers != 0 && LlamaBackend.Info.Devices.Any(d => d.Type == GgmlDeviceType.Gpu);
+        return new LlamaModel(handle, System.IO.Path.GetFullPath(path), options.VocabOnly, offloads);
     }
 
     /// <summary>A GGUF metadata value as a string, or null when the key is absent.</summary>

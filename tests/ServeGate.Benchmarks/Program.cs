@@ -16,6 +16,7 @@ using ServeGate.Worker.Scheduling;
 // dotnet run -c Release --project tests/ServeGate.Benchmarks -- concurrent MODEL.gguf [concurrency=8] [requests=32] [prompt=128] [output=64] (SERVEGATE_BENCH_STAGGER_MS: arrivals spread as over HTTP)
 // dotnet run -c Release --project tests/ServeGate.Benchmarks -- chunked MODEL.gguf [long=1800] [streams=4] [chunks=64,128,256,512,2048]
 // dotnet run -c Release --project tests/ServeGate.Benchmarks -- burst MODEL.gguf [requests=16] [concurrency=8] [prompt=1300] [unique=91] [output=16]
+// dotnet run -c Release --project tests/ServeGate.Benchmarks -- kvcopy MODEL.gguf [context=2048] [tokens=192,1200] [reps=10]
 // dotnet run -c Release --project tests/ServeGate.Benchmarks -- bandwidth [MiB=512]
 if (args is ["bandwidth", ..])
 {
@@ -44,6 +45,9 @@ switch (args[0])
         return await PrefixAsync(args[1], Arg(2, 1000), Arg(3, 40), Arg(4, 3));
     case "burst":
         return await BurstAsync(args[1], Arg(2, 16), Arg(3, 8), Arg(4, 1300), Arg(5, 91), Arg(6, 16));
+    case "kvcopy":
+        var lengths = args.Length > 3 ? args[3].Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture)).ToArray() : [192, 1200];
+        return KvCopy(args[1], Arg(2, 2048), lengths, Arg(4, 10));
     case "chunked":
         var chunks = args.Length > 4 ? args[4].Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture)).ToArray() : [64, 128, 256, 512, 2048];
         return await ChunkedAsync(args[1], Arg(2, 1800), Arg(3, 4), chunks);
@@ -396,4 +400,80 @@ static double StdDev(List<double> values)
 {
     var mean = values.Average();
     return Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / Math.Max(1, values.Count - 1));
+}
+
+// Copying one sequence's KV cells to another stream of a per-sequence cache, as the scheduler does when a lane's
+// history goes to a cache slot or a cached prefix to a lane: llama.cpp's cross-stream llama_memory_seq_cp (the whole
+// stream, applied at the next decode) against LlamaContext.CopySequenceCells (the cells the sequence holds, through a
+// host buffer). Each time is a copy plus the one-token decode after it, less that decode alone (median of reps).
+static int KvCopy(string path, int context, int[] lengths, int reps)
+{
+    using var model = LlamaModel.Load(path);
+    var random = new Random(6);
+    var rows = new List<object>();
+    foreach (var length in lengths)
+    {
+        using var ctx = LlamaContext.Create(model, new LlamaContextOptions { ContextLength = (uint)(context * 3), MaxSequences = 3, UnifiedKvCache = false });
+        using var batch = new LlamaBatch(Math.Max(length, 512));
+        var source = new LlamaSeqId(0);
+        var target = new LlamaSeqId(1);
+        var scratch = new LlamaSeqId(2);
+        LlamaToken[] tokens = [model.Bos, .. Enumerable.Range(1, length - 1).Select(_ => new LlamaToken(random.Next(100, model.VocabSize)))];
+        batch.Clear();
+        for (var i = 0; i < tokens.Length; i++)
+        {
+            batch.Add(tokens[i], i, source, wantLogits: i == tokens.Length - 1);
+        }
+
+        Check(ctx.Decode(batch));
+
+        double DecodeOne(LlamaSeqId seq)
+        {
+            batch.Clear();
+            batch.Add(tokens[1], length, seq, wantLogits: true);
+            var clock = Stopwatch.StartNew();
+            Check(ctx.Decode(batch));
+            return clock.Elapsed.TotalMilliseconds;
+        }
+
+        double Median(Func<double> measure) => Enumerable.Range(0, reps).Select(_ => measure()).Order().ElementAt(reps / 2);
+
+        // The baseline: the same one-token decode on a stream that holds the same cells, with nothing to copy.
+        ctx.CopySequenceCells(source, scratch);
+        var baseline = Median(() =>
+        {
+            var ms = DecodeOne(scratch);
+            ctx.RemoveSequence(scratch, length, -1);
+            return ms;
+        });
+        var whole = Median(() =>
+        {
+            ctx.RemoveSequence(target);
+            var clock = Stopwatch.StartNew();
+            ctx.CopySequence(source, target);
+            var copy = clock.Elapsed.TotalMilliseconds;
+            return copy + DecodeOne(target) - baseline;
+        });
+        ulong bytes = 0;
+        var cells = Median(() =>
+        {
+            ctx.RemoveSequence(target);
+            var clock = Stopwatch.StartNew();
+            bytes = ctx.CopySequenceCells(source, target);
+            var copy = clock.Elapsed.TotalMilliseconds;
+            return copy + DecodeOne(target) - baseline;
+        });
+        rows.Add(new { context, tokens = length, whole_stream_ms = whole, cells_ms = cells, cells_mb = bytes / 1e6, decode_one_ms = baseline });
+    }
+
+    Console.WriteLine(JsonSerializer.Serialize(rows, new JsonSerializerOptions { WriteIndented = true }));
+    return 0;
+
+    static void Check(int status)
+    {
+        if (status != 0)
+        {
+            throw new InvalidOperationException($"llama_decode returned {status}");
+        }
+    }
 }

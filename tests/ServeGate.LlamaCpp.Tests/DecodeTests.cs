@@ -131,6 +131,42 @@ public sealed class DecodeTests : IAsyncLifetime
     }
 
     [Fact]
+    public void CopySequenceCells_AcrossStreams_ReplacesTheDestinationWithTheSourcesCells()
+    {
+        var prompt = _model.Tokenize("Only the cells a sequence holds are copied", addSpecial: true, parseSpecial: false);
+        var other = _model.Tokenize("Something else that was there before, longer than the prompt it gives way to", addSpecial: true, parseSpecial: false);
+        using var context = LlamaContext.Create(_model, new LlamaContextOptions { ContextLength = 512 * 3, MaxSequences = 3, UnifiedKvCache = false });
+        using var batch = new LlamaBatch(64);
+        var source = new LlamaSeqId(0);
+        var destination = new LlamaSeqId(1);
+        Prefill(context, batch, prompt, source);
+        Prefill(context, batch, other, destination);
+
+        var bytes = context.CopySequenceCells(source, destination);
+
+        Assert.Equal(context.SequenceStateSize(source), bytes);
+        Assert.Equal(0, context.SequenceMinPosition(destination));
+        Assert.Equal(prompt.Length - 1, context.SequenceMaxPosition(destination));
+        Assert.Equal(prompt.Length - 1, context.SequenceMaxPosition(source));
+
+        // The next token reads the copied cells: the same logits on the copy as on the source.
+        float[] Next(LlamaSeqId seq)
+        {
+            batch.Clear();
+            var index = batch.Add(prompt[1], prompt.Length, seq, wantLogits: true);
+            Assert.Equal(0, context.Decode(batch));
+            return context.GetLogits(index).ToArray();
+        }
+
+        var expected = Next(source);
+        var actual = Next(destination);
+        for (var i = 0; i < expected.Length; i++)
+        {
+            Assert.Equal(expected[i], actual[i], 3);
+        }
+    }
+
+    [Fact]
     public void SaveSequence_ThenLoadIntoFreshContext_RestoresTokensAndCells()
     {
         var prompt = _model.Tokenize("Saved prefixes survive a restart", addSpecial: true, parseSpecial: false);

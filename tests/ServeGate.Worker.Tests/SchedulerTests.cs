@@ -226,13 +226,16 @@ public abstract class SchedulerTests(TinyModelFixture models) : IClassFixture<Ti
         // One running sequence: the second request takes the sequence the first used, so the first prompt survives
         // only if it was kept elsewhere (per sequence: copied to a cache slot; shared: its cells stay in the pool).
         await using var scheduler = NewScheduler(o => o.Parallel = 1);
-        var a = Request(System + " Question: what is a cache?", 4);
+        var a = Request(System + " Question: what is a cache?", 8) with { TopLogprobs = 2 };
 
-        await CollectAsync(Submit(scheduler, a));
+        var first = await CollectWithLogprobsAsync(Submit(scheduler, a));
         await CollectAsync(Submit(scheduler, Request("An unrelated prompt about the weather in spring, with nothing in common.", 4)));
-        var again = await CollectAsync(Submit(scheduler, a with { RequestId = "again" }));
+        var again = await CollectWithLogprobsAsync(Submit(scheduler, a with { RequestId = "again" }));
 
         Assert.Equal(a.Prompt.Length - 1, again.Result.CachedTokens);
+
+        // The kept cells are the prompt's own: generating on them gives what computing the prompt gave.
+        AssertSameUpToNearTie(first.Logprobs, first.Result.CompletionTokenIds, again.Result.CompletionTokenIds);
     }
 
     [Fact]

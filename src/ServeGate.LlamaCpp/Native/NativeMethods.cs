@@ -262,6 +262,12 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(Llama)]
     internal static partial nuint llama_state_seq_get_size(SafeLlamaContextHandle context, LlamaSeqId seq);
 
+    [LibraryImport(Llama)]
+    internal static partial nuint llama_state_seq_get_data(SafeLlamaContextHandle context, byte* destination, nuint size, LlamaSeqId seq);
+
+    [LibraryImport(Llama)]
+    internal static partial nuint llama_state_seq_set_data(SafeLlamaContextHandle context, byte* source, nuint size, LlamaSeqId destination);
+
     [LibraryImport(Llama, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial nuint llama_state_seq_save_file(SafeLlamaContextHandle context, string path, LlamaSeqId seq, LlamaToken* tokens, nuint tokenCount);
 
