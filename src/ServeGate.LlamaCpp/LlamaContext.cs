@@ -165,15 +165,7 @@ public sealed class LlamaContext : IDisposable
     /// </summary>
     public unsafe ulong CopySequenceCells(LlamaSeqId source, LlamaSeqId destination)
     {
-        var size = NativeMethods.llama_state_seq_get_size(_handle, source);
-        if (size > _stateBufferSize)
-        {
-            NativeMemory.Free(_stateBuffer);
-            _stateBuffer = null;
-            _stateBufferSize = 0;
-            _stateBuffer = (byte*)NativeMemory.Alloc(size);
-            _stateBufferSize = size;
-        }
+        EnsureStateBuffer(NativeMethods.llama_state_seq_get_size(_handle, source));
 
         var written = NativeMethods.llama_state_seq_get_data(_handle, _stateBuffer, _stateBufferSize, source);
         if (written == 0 || NativeMethods.llama_state_seq_set_data(_handle, _stateBuffer, written, destination) == 0)
@@ -182,6 +174,51 @@ public sealed class LlamaContext : IDisposable
         }
 
         return written;
+    }
+
+    /// <summary>
+    /// Sizes the host buffer of <see cref="CopySequenceCells"/> for a sequence of <paramref name="cells"/> cells and
+    /// writes every page of it now, so that no request pays for fresh memory on its first copy: on a VM whose memory
+    /// the host backs lazily, the first 24 MB copy took 106 ms, the next ones 3.6 ms. The size per cell is measured by
+    /// decoding two tokens into <paramref name="scratch"/>, which must be empty and is left empty. Returns the bytes.
+    /// </summary>
+    public unsafe ulong ReserveCellCopyBuffer(LlamaSeqId scratch, int cells)
+    {
+        // The state is a header, per-layer headers when any cell is held, then the same bytes per cell: two cells
+        // against one give the bytes per cell, one cell less those the base.
+        using (var batch = new LlamaBatch(2))
+        {
+            batch.Add(new LlamaToken(0), 0, scratch, wantLogits: false);
+            batch.Add(new LlamaToken(0), 1, scratch, wantLogits: false);
+            if (Decode(batch) != 0)
+            {
+                throw new LlamaException("Could not decode two tokens to measure the KV state of a cell.");
+            }
+        }
+
+        var two = NativeMethods.llama_state_seq_get_size(_handle, scratch);
+        RemoveSequence(scratch, 1, -1);
+        var one = NativeMethods.llama_state_seq_get_size(_handle, scratch);
+        RemoveSequence(scratch);
+        var perCell = two - one;
+        var size = one - perCell + (perCell * (ulong)Math.Max(1, cells));
+        EnsureStateBuffer((nuint)size);
+        NativeMemory.Clear(_stateBuffer, _stateBufferSize);
+        return size;
+    }
+
+    private unsafe void EnsureStateBuffer(nuint size)
+    {
+        if (size <= _stateBufferSize)
+        {
+            return;
+        }
+
+        NativeMemory.Free(_stateBuffer);
+        _stateBuffer = null;
+        _stateBufferSize = 0;
+        _stateBuffer = (byte*)NativeMemory.Alloc(size);
+        _stateBufferSize = size;
     }
 
     /// <summary>The largest position a sequence holds, or -1 when empty.</summary>

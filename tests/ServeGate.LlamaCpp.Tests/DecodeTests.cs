@@ -167,6 +167,20 @@ public sealed class DecodeTests : IAsyncLifetime
     }
 
     [Fact]
+    public void ReserveCellCopyBuffer_PredictsTheStateSizeOfThatManyCellsAndLeavesTheScratchSequenceEmpty()
+    {
+        var prompt = _model.Tokenize("Eleven or so tokens of a prompt to size the buffer by", addSpecial: true, parseSpecial: false);
+        using var context = LlamaContext.Create(_model, new LlamaContextOptions { ContextLength = 512 * 2, MaxSequences = 2, UnifiedKvCache = false });
+        using var batch = new LlamaBatch(64);
+
+        var reserved = context.ReserveCellCopyBuffer(new LlamaSeqId(1), prompt.Length);
+
+        Assert.Equal(-1, context.SequenceMaxPosition(new LlamaSeqId(1)));
+        Prefill(context, batch, prompt, new LlamaSeqId(0));
+        Assert.Equal(context.SequenceStateSize(new LlamaSeqId(0)), reserved);
+    }
+
+    [Fact]
     public void SaveSequence_ThenLoadIntoFreshContext_RestoresTokensAndCells()
     {
         var prompt = _model.Tokenize("Saved prefixes survive a restart", addSpecial: true, parseSpecial: false);

@@ -63,6 +63,10 @@ public sealed class InferenceScheduler : IAsyncDisposable
             FlashAttention = options.ResolveFlashAttention(),
         });
         _sequenceLimit = Math.Min(sequenceLimit, (int)_context.SequenceContextLength);
+        if (_perSequence && _copyCells)
+        {
+            _context.ReserveCellCopyBuffer(new LlamaSeqId(0), _sequenceLimit);
+        }
         _slots = Enumerable.Range(0, _slotCount).Select(i => new Slot(new LlamaSeqId(i))).ToArray();
         _batch = new LlamaBatch(options.BatchSize);
         _endOfGenerationTokens = Enumerable.Range(0, model.VocabSize)
