@@ -2,7 +2,7 @@
 # One scenario of the standard comparison against one freshly started server, with the server's CPU per thread:
 # for repeating a comparison in alternating rounds when one pass of run-benchmarks.sh is too noisy to decide.
 #
-#   loadtests/reference/scenario.sh NAME c1|c8|burst|prefix servegate|llama [ENV=VALUE ...]
+#   [PERF=1] loadtests/reference/scenario.sh NAME c1|c8|burst|prefix servegate|llama [ENV=VALUE ...]
 #   (prefix: run-benchmarks.sh's prefix-cold request, then its four prefix-warm requests on the same server; the line
 #   adds the warm TTFT p50 as a share of the cold one)
 #   for r in 1 2 3; do loadtests/reference/scenario.sh llama-$r c8 llama; loadtests/reference/scenario.sh sg-$r c8 servegate; done
@@ -45,7 +45,14 @@ case "$scenario" in
     set_scenario_args prefix-warm ;;
   *) echo "unknown scenario $scenario (c1, c8, burst, prefix)" >&2; exit 2 ;;
 esac
+# PERF=1: also sample the server's CPU with perf (cpu-clock, 1999 Hz) while the load runs, into $out/perf.data
+# (`perf report -i $out/perf.data --sort sym --stdio` lists where the time went).
+if [ "${PERF:-0}" = 1 ]; then
+  perf record -e cpu-clock -F 1999 -p "$pid" -o "$out/perf.data" > "$out/perf.log" 2>&1 &
+  perf_pid=$!
+fi
 python3 "$here/cpu-by-thread.py" "$pid" -- "${loadtest[@]}" --out "$out/run" "${scenario_args[@]}" > "$out/cpu.json" 2> "$out/loadtest.log" || true
+if [ -n "${perf_pid:-}" ]; then kill -INT "$perf_pid"; wait "$perf_pid" || true; fi
 python3 - "$out" "$name" "$scenario" <<'PY'
 import json, sys
 out, name, scenario = sys.argv[1:4]
