@@ -159,9 +159,9 @@ public sealed class LlamaContext : IDisposable
     /// <summary>
     /// Replaces <paramref name="destination"/>'s cells with copies of <paramref name="source"/>'s, reading and writing
     /// only the cells the source holds (<c>llama_state_seq_get_data</c>, then <c>llama_state_seq_set_data</c>, through
-    /// a host buffer kept for the next copy). Done before it returns. Across the KV streams of a per-sequence cache
-    /// <see cref="CopySequence"/> copies the destination's whole stream at the next decode instead, however few cells
-    /// the source holds. Returns the bytes copied.
+    /// a host buffer kept for the next copy). Done before it returns. Between the KV streams of a per-sequence cache
+    /// <see cref="CopySequence"/> copies the source's whole stream over the destination's at the next decode instead,
+    /// however few cells the source holds. Returns the bytes copied.
     /// </summary>
     public unsafe ulong CopySequenceCells(LlamaSeqId source, LlamaSeqId destination)
     {
