@@ -65,7 +65,15 @@ public sealed class InferenceScheduler : IAsyncDisposable
         _sequenceLimit = Math.Min(sequenceLimit, (int)_context.SequenceContextLength);
         if (_perSequence && _copyCells)
         {
-            _context.ReserveCellCopyBuffer(new LlamaSeqId(0), _sequenceLimit);
+            try
+            {
+                _context.ReserveCellCopyBuffer(new LlamaSeqId(0), _sequenceLimit);
+            }
+            catch
+            {
+                _context.Dispose();
+                throw;
+            }
         }
         _slots = Enumerable.Range(0, _slotCount).Select(i => new Slot(new LlamaSeqId(i))).ToArray();
         _batch = new LlamaBatch(options.BatchSize);
