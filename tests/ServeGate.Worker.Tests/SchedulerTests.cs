@@ -396,32 +396,46 @@ public abstract class SchedulerTests(TinyModelFixture models) : IClassFixture<Ti
             o.PrefillChunkTokens = 64;
             o.ContextLength = 2048;
         });
+        var longPrompt = Request(string.Concat(Enumerable.Repeat("long prompt words ", 300)), 1);
+        Assert.True(longPrompt.Prompt.Length > 640);
         var stream = Submit(scheduler, Request("A running stream", 1000));
         var streamTokens = 0L;
+        var before = 0L;
+        var submitted = new TaskCompletionSource<GenerationHandle>(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        // The long prompt goes in from the stream's own reader at its third token, so the stream is certainly running
+        // then: submitted from the test's thread after polling, a stalled thread pool once let the tiny model finish
+        // all 1,000 tokens first.
         var reader = Task.Run(async () =>
         {
             await foreach (var e in stream.Events.ReadAllAsync())
             {
-                if (e is TextDelta d)
+                if (e is TextDelta d && Interlocked.Add(ref streamTokens, d.Tokens) is var n && n >= 3 && !submitted.Task.IsCompleted)
                 {
-                    Interlocked.Add(ref streamTokens, d.Tokens);
+                    before = n;
+                    submitted.SetResult(Submit(scheduler, longPrompt));
                 }
             }
         });
-        while (Interlocked.Read(ref streamTokens) < 3)
+        // Counted when the long prompt's first token arrives: this reader waits for it, so it runs on the scheduler
+        // thread as the token is written (inline streaming), before the stream's next step.
+        var during = -1L;
+        GenerationResult? result = null;
+        await foreach (var e in (await submitted.Task).Events.ReadAllAsync())
         {
-            await Task.Delay(5);
+            if (e is TextDelta && during < 0)
+            {
+                during = Interlocked.Read(ref streamTokens) - before;
+            }
+            else if (e is GenerationCompleted c)
+            {
+                result = c.Result;
+            }
         }
 
-        var longPrompt = Request(string.Concat(Enumerable.Repeat("long prompt words ", 300)), 1);
-        Assert.True(longPrompt.Prompt.Length > 640);
-        var before = Interlocked.Read(ref streamTokens);
-        var prefill = await CollectAsync(Submit(scheduler, longPrompt));
-        var during = Interlocked.Read(ref streamTokens) - before;
-
-        // One chunk of 64 per step: the stream gets a token on each of the ~10 prefill steps.
+        // One chunk of 64 per step: the stream gets a token on each of the ~14 prefill steps.
         Assert.True(during >= (longPrompt.Prompt.Length / 64) - 2, $"the running stream got {during} tokens during a {longPrompt.Prompt.Length}-token prefill");
-        Assert.Equal(1, prefill.Result.CompletionTokens);
+        Assert.Equal(1, result!.CompletionTokens);
         await scheduler.DisposeAsync();
         await reader;
     }
