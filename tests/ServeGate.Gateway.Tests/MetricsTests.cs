@@ -1,3 +1,5 @@
+using System.Text.RegularExpressions;
+
 namespace ServeGate.Gateway.Tests;
 
 /// <summary><c>GET /metrics</c> in Prometheus text format, fed by the same usage records as the ledger.</summary>
@@ -9,9 +11,20 @@ public sealed class MetricsTests(SharedGateway shared)
     {
         using var response = await shared.Host.PostAsync("/v1/completions", new { model = GatewayHost.BaseModel, prompt = "Hello", max_tokens = 3, stream = true });
         await GatewayHost.ReadEventsAsync(response);
-        await Task.Delay(200); // the record is handed to observers right after the response ends
 
-        var text = await shared.Host.Http.GetStringAsync(new Uri("/metrics", UriKind.Relative));
+        // The record reaches the counters right after the response ends, on another thread: wait for it, boundedly.
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        string text;
+        while (true)
+        {
+            text = await shared.Host.Http.GetStringAsync(new Uri("/metrics", UriKind.Relative));
+            if (Regex.IsMatch(text, "servegate_requests_total\\{model=\"tiny-base\",outcome=\"completed\"") || DateTime.UtcNow > deadline)
+            {
+                break;
+            }
+
+            await Task.Delay(50);
+        }
 
         Assert.Contains("# TYPE servegate_requests_total counter", text, StringComparison.Ordinal);
         Assert.Matches("servegate_requests_total\\{model=\"tiny-base\",outcome=\"completed\",status=\"200\",worker=\"local\"\\} [1-9]", text);
