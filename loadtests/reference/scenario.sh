@@ -9,8 +9,9 @@
 #
 # ServeGate runs as in run-benchmarks.sh (artifacts/gateway, or another build's folder in $GATEWAY_DIR; --parallel 8
 # --ctx-size 2048; ENV=VALUE settings such as ServeGate__Worker__KvLayout=Shared are passed to it); llama-server as
-# `-np 8 -c 16384 -t 2` from build-llama-tools.sh (extra arguments are passed to it). Needs eng/build-gateway.sh and the load tester built, and
-# the model generated (run-benchmarks.sh does all three). Prints one line; raw results in $OUT (default /tmp/scenario).
+# `-np 8 -c 16384 -t 2` from build-llama-tools.sh (extra arguments are passed to it). Needs eng/build-gateway.sh and
+# the load tester built, and the model generated (run-benchmarks.sh does all three). Prints one line; raw results in
+# $OUT (default /tmp/scenario).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"

@@ -26,7 +26,6 @@ public sealed class InferenceScheduler : IAsyncDisposable
     private readonly List<Job> _active = [];
     private readonly List<Job> _byLane = [];
     private readonly bool _perSequence;
-    private readonly bool _copyCells;
     private readonly LlamaBatch _batch;
     private readonly LlamaToken[] _endOfGenerationTokens;
     private readonly CancellationTokenSource _stopping = new();
@@ -47,7 +46,6 @@ public sealed class InferenceScheduler : IAsyncDisposable
         _parallel = options.ResolveParallel();
         var sequenceLimit = Math.Min(options.ContextLength, model.TrainedContextLength > 0 ? model.TrainedContextLength : options.ContextLength);
         _perSequence = options.KvLayout == KvCacheLayout.PerSequence;
-        _copyCells = !model.OffloadsToGpu;
         _slotCount = _parallel + options.ResolveCacheSlots();
         var kvCells = _perSequence ? sequenceLimit * _slotCount
             : options.KvCacheTokens > 0 ? options.KvCacheTokens : sequenceLimit * _parallel;
@@ -63,7 +61,7 @@ public sealed class InferenceScheduler : IAsyncDisposable
             FlashAttention = options.ResolveFlashAttention(),
         });
         _sequenceLimit = Math.Min(sequenceLimit, (int)_context.SequenceContextLength);
-        if (_perSequence && _copyCells)
+        if (_perSequence && !model.OffloadsToGpu)
         {
             try
             {
@@ -404,7 +402,7 @@ public sealed class InferenceScheduler : IAsyncDisposable
     /// </summary>
     private void CopyToStream(Slot source, Slot destination)
     {
-        if (_copyCells)
+        if (!_model.OffloadsToGpu)
         {
             _context.CopySequenceCells(source.Id, destination.Id);
         }
