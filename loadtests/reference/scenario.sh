@@ -27,7 +27,7 @@ if [ "$server" = servegate ]; then
   env "$@" dotnet "${GATEWAY_DIR:-artifacts/gateway}/ServeGate.Gateway.dll" --port "$port" --model "$model" --parallel 8 --ctx-size 2048 > "$out/server.log" 2>&1 &
   ready=/ready
 else
-  "$cache/llama.cpp/3.22.1/build-noomp/bin/llama-server" -m "$model" --port "$port" -np 8 -c 16384 -t 2 --alias "$id" "$@" > "$out/server.log" 2>&1 &
+  "$("$here/build-llama-tools.sh")/llama-server" -m "$model" --port "$port" -np 8 -c 16384 -t 2 --alias "$id" "$@" > "$out/server.log" 2>&1 &
   ready=/health
 fi
 pid=$!
