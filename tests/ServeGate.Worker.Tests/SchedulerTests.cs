@@ -254,6 +254,30 @@ public abstract class SchedulerTests(TinyModelFixture models) : IClassFixture<Ti
     }
 
     [Fact]
+    public async Task CachedTokens_SharedSystemPromptInTurn_ReusedWhereTheLaneHoldsIt()
+    {
+        // One lane, two cache slots, three requests in turn with one system prompt. By the third, the prefix is in the
+        // lane (the second request's cells) and in a cache slot (the first's, kept when the second took the lane).
+        await using var scheduler = NewScheduler(o =>
+        {
+            o.Parallel = 1;
+            o.CacheSlots = 2;
+        });
+        var requests = Enumerable.Range(0, 3).Select(i => Request(System + $" Question {i}: what is a lane?", 4)).ToList();
+        await CollectAsync(Submit(scheduler, requests[0]));
+        await CollectAsync(Submit(scheduler, requests[1]));
+        var before = scheduler.Counters.KvCopies;
+
+        var third = await CollectAsync(Submit(scheduler, requests[2]));
+
+        Assert.Equal(CommonPrefix(requests[1].Prompt, requests[2].Prompt), third.Result.CachedTokens);
+
+        // Per sequence: one copy, the lane's history to a cache slot; the prefix stays in the lane. (Taking the cache
+        // slot's equal prefix instead cleared the lane and copied it back: two copies.) Shared: reused in place.
+        Assert.Equal(Layout == KvCacheLayout.PerSequence ? 1 : 0, scheduler.Counters.KvCopies - before);
+    }
+
+    [Fact]
     public async Task CachedTokens_ColdBurstWithSharedPrefix_PrefilledOnceThenCopied()
     {
         await using var scheduler = NewScheduler(o => o.Parallel = 4);
