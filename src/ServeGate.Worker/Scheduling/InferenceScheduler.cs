@@ -828,8 +828,17 @@ public sealed class InferenceScheduler : IAsyncDisposable
 
             Directory.CreateDirectory(folder);
             var saved = 0;
-            foreach (var slot in _slots.Where(s => s.Job is null && s.KvTokens.Count >= _options.MinPrefixReuseTokens).OrderByDescending(s => s.LastUsed))
+            var kept = new List<List<LlamaToken>>();
+            foreach (var slot in _slots.Where(s => s.Job is null && s.KvTokens.Count >= _options.MinPrefixReuseTokens)
+                .OrderByDescending(s => s.LastUsed).ThenByDescending(s => s.KvTokens.Count))
             {
+                // A cache slot often holds what a lane holds too (copied while idle): save those cells once.
+                if (kept.Exists(k => StartsWith(k, slot.KvTokens)))
+                {
+                    continue;
+                }
+
+                kept.Add(slot.KvTokens);
                 var temporary = Path.Combine(folder, $".{saved}.tmp");
                 _context.SaveSequence(temporary, slot.Id, [.. slot.KvTokens]);
                 File.Move(temporary, Path.Combine(folder, $"{saved++:D3}.seq"));
