@@ -20,6 +20,12 @@ while [ $# -gt 0 ]; do
   esac
 done
 rm -rf "$out"; mkdir -p "$out"
+# The machine, since results from different ones do not compare (sessions 1-6 ran on an AMD VM, session 7 on an Intel one).
+{
+  echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //') ($(nproc) cores)"
+  echo "llama-server: $("$here/build-llama-tools.sh")/llama-server"
+} | tee "$out/machine.txt"
 for r in $(seq 1 "$rounds"); do
   for s in $scenarios; do
     if [ $((r % 2)) -eq 1 ]; then order="llama servegate"; else order="servegate llama"; fi
