@@ -214,11 +214,11 @@ public sealed class InferenceScheduler : IAsyncDisposable
             return false;
         }
 
-        var lane = _slots.Take(_parallel).First(s => s.Job is null);
-        var copies = _counters.KvCopies;
-        KeepInCacheSlot(lane, source: null, evict: false);
-        return _counters.KvCopies != copies;
+        return KeepInCacheSlot(NextFreeLane(), source: null, evict: false);
     }
+
+    /// <summary>Per sequence, the lane a request admitted now takes: the lowest free one (see <see cref="Start"/>).</summary>
+    private Slot NextFreeLane() => _slots.Take(_parallel).First(s => s.Job is null);
 
     private void WaitForWork()
     {
@@ -254,7 +254,7 @@ public sealed class InferenceScheduler : IAsyncDisposable
         // (llama.cpp splits a multi-stream batch wherever sequence ids skip). Shared: reuse in place when the best
         // source is idle; otherwise take an empty slot, else the least recently used idle one.
         var slot = _perSequence
-            ? _slots.Take(_parallel).First(s => s.Job is null)
+            ? NextFreeLane()
             : source is { Job: null } && common > 0
                 ? source
                 : _slots.Where(s => s.Job is null).MinBy(s => s.KvTokens.Count == 0 ? long.MinValue : s.LastUsed)!;
@@ -371,12 +371,13 @@ public sealed class InferenceScheduler : IAsyncDisposable
     /// <see cref="Parallel"/>), unless a cache slot already holds it: a cache slot it extends is replaced, else the
     /// least recently used one other than <paramref name="source"/> (about to be copied into the lane) is evicted.
     /// With <paramref name="evict"/> false it only fills an empty cache slot or one the lane's history extends.
+    /// Returns whether it copied.
     /// </summary>
-    private void KeepInCacheSlot(Slot lane, Slot? source, bool evict = true)
+    private bool KeepInCacheSlot(Slot lane, Slot? source, bool evict = true)
     {
         if (!_perSequence || lane.KvTokens.Count < _options.MinPrefixReuseTokens)
         {
-            return;
+            return false;
         }
 
         var cacheSlots = _slots.AsSpan(_parallel);
@@ -385,7 +386,7 @@ public sealed class InferenceScheduler : IAsyncDisposable
         {
             if (StartsWith(slot.KvTokens, lane.KvTokens))
             {
-                return; // already kept, maybe with more
+                return false; // already kept, maybe with more
             }
 
             if (target is null && slot != source && slot.KvTokens.Count > 0 && StartsWith(lane.KvTokens, slot.KvTokens))
@@ -411,7 +412,7 @@ public sealed class InferenceScheduler : IAsyncDisposable
 
             if (target is null || (target.KvTokens.Count > 0 && !evict))
             {
-                return;
+                return false;
             }
 
             if (target.KvTokens.Count > 0)
@@ -424,6 +425,7 @@ public sealed class InferenceScheduler : IAsyncDisposable
         target.KvTokens.Clear();
         target.KvTokens.AddRange(lane.KvTokens);
         target.LastUsed = lane.LastUsed;
+        return true;
     }
 
     /// <summary>
