@@ -12,7 +12,7 @@ using ServeGate.Worker.Scheduling;
 
 // dotnet run -c Release --project tests/ServeGate.Benchmarks -- generate smollm2-135m q4_k_m
 // dotnet run -c Release --project tests/ServeGate.Benchmarks -- engine MODEL.gguf [pp=512] [tg=128] [reps=5]
-// dotnet run -c Release --project tests/ServeGate.Benchmarks -- prefix MODEL.gguf [prefix=1000] [suffix=40] [reps=3]
+// dotnet run -c Release --project tests/ServeGate.Benchmarks -- prefix MODEL.gguf [prefix=1000] [suffix=40] [reps=3] (SERVEGATE_SUFFIX_RECOMPUTE=Auto|Off)
 // dotnet run -c Release --project tests/ServeGate.Benchmarks -- concurrent MODEL.gguf [concurrency=8] [requests=32] [prompt=128] [output=64] (SERVEGATE_BENCH_STAGGER_MS: arrivals spread as over HTTP)
 // dotnet run -c Release --project tests/ServeGate.Benchmarks -- chunked MODEL.gguf [long=1800] [streams=4] [chunks=64,128,256,512,2048]
 // dotnet run -c Release --project tests/ServeGate.Benchmarks -- burst MODEL.gguf [requests=16] [concurrency=8] [prompt=1300] [unique=91] [output=16]
@@ -130,6 +130,7 @@ static async Task<int> PrefixAsync(string path, int prefix, int suffix, int reps
         ContextLength = EnvironmentInt("SERVEGATE_BENCH_CONTEXT", 2048),
         FlashAttention = FlashAttentionFromEnvironment(),
         KvLayout = KvLayoutFromEnvironment(),
+        SuffixRecompute = Enum.Parse<SuffixRecomputeMode>(Environment.GetEnvironmentVariable("SERVEGATE_SUFFIX_RECOMPUTE") ?? "Auto", ignoreCase: true),
     }, NullLogger.Instance);
     var random = new Random(2);
     LlamaToken[] Random(int n) => [.. Enumerable.Range(0, n).Select(_ => new LlamaToken(random.Next(100, model.VocabSize)))];
@@ -158,7 +159,7 @@ static async Task<int> PrefixAsync(string path, int prefix, int suffix, int reps
         });
     }
 
-    Console.WriteLine(JsonSerializer.Serialize(new { model = Path.GetFileName(path), prefix, suffix, runs = rows }, new JsonSerializerOptions { WriteIndented = true }));
+    Console.WriteLine(JsonSerializer.Serialize(new { model = Path.GetFileName(path), prefix, suffix, tile_costs = scheduler.TileCosts, recomputed_tokens = scheduler.Counters.RecomputedTokens, runs = rows }, new JsonSerializerOptions { WriteIndented = true }));
     return 0;
 }
 

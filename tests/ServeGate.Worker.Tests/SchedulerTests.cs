@@ -330,9 +330,75 @@ public abstract class SchedulerTests(TinyModelFixture models) : IClassFixture<Ti
 
         // The cache holds turn 1's prompt and every generated token but the last (never fed back).
         var cached = prompt1.Concat(first.Result.CompletionTokenIds.Take(first.Result.CompletionTokenIds.Count - 1)).ToList();
-        var expected = Math.Min(CommonPrefix(cached, prompt2), prompt2.Length - 1);
-        Assert.True(expected >= prompt1.Length - 1, $"expected reuse {expected} of a {prompt1.Length}-token first turn");
-        Assert.Equal(expected, second.Result.CachedTokens);
+        var reusable = Math.Min(CommonPrefix(cached, prompt2), prompt2.Length - 1);
+        Assert.True(reusable >= prompt1.Length - 1, $"expected reuse {reusable} of a {prompt1.Length}-token first turn");
+
+        // Per sequence, a short new turn may recompute a few of those tokens to fill an attention tile, where the
+        // scheduler measured that faster at start (the tiny model's untiled attention is ~10x a tile's): cached_tokens
+        // counts the tokens reused.
+        var recomputed = scheduler.TileCosts?.TokensToRecompute(prompt2.Length - reusable, reusable, AttentionTileCosts.TileRows, new SchedulerOptions().MinPrefixReuseTokens) ?? 0;
+        Assert.Equal(reusable - recomputed, second.Result.CachedTokens);
+        Assert.Equal(recomputed, scheduler.Counters.RecomputedTokens);
+    }
+
+    [Fact]
+    public async Task SuffixRecompute_MeasuredAtStart_LeavesNoTrace()
+    {
+        await using var scheduler = NewScheduler();
+        await scheduler.Started;
+
+        Assert.All(scheduler.SnapshotLastPositions(), position => Assert.Equal(-1, position)); // no KV cells left
+        Assert.Equal(0, scheduler.Counters.Steps);
+        if (Layout == KvCacheLayout.Shared)
+        {
+            Assert.Null(scheduler.TileCosts); // every stream's cells are in range: a prefix's depth does not decide
+            return;
+        }
+
+        var costs = scheduler.TileCosts;
+        Assert.NotNull(costs);
+        Assert.Equal(Math.Min(1024, scheduler.SequenceLimit - AttentionTileCosts.TileRows - 1), costs.Depth);
+        Assert.All([costs.ShortMs, costs.ShortDeepMs, costs.TileMs, costs.TileDeepMs], ms => Assert.True(ms > 0));
+    }
+
+    [Fact]
+    public async Task SuffixRecompute_Off_MeasuresNothingAndReusesEveryCachedToken()
+    {
+        await using var scheduler = NewScheduler(o => o.SuffixRecompute = SuffixRecomputeMode.Off);
+        var longSystem = string.Join(" ", Enumerable.Repeat(System, 3));
+        await CollectAsync(Submit(scheduler, Request(longSystem + " Question: what is a tile?", 2)));
+        var b = Request(longSystem + " Question: and a cache?", 2);
+        var result = await CollectAsync(Submit(scheduler, b));
+
+        Assert.Null(scheduler.TileCosts);
+        Assert.Equal(CommonPrefix(Request(longSystem + " Question: what is a tile?", 2).Prompt, b.Prompt), result.Result.CachedTokens);
+        Assert.Equal(0, scheduler.Counters.RecomputedTokens);
+    }
+
+    [Fact]
+    public async Task CachedTokens_ShortSuffixOnLongPrefix_RecomputedToFillATileWithTheSameOutput()
+    {
+        await using var scheduler = NewScheduler(o => o.SuffixRecompute = SuffixRecomputeMode.Off);
+        await scheduler.Started;
+        scheduler.UseTileCosts(new AttentionTileCosts(1024, ShortMs: 100, ShortDeepMs: 1000, TileMs: 10, TileDeepMs: 20));
+        var longSystem = string.Join(" ", Enumerable.Repeat(System, 3));
+        var a = Request(longSystem + " Question: what is a tile?", 4);
+        var b = Request(longSystem + " Question: and a cache?", 8) with { TopLogprobs = 2 };
+        await CollectAsync(Submit(scheduler, a));
+        var warm = await CollectWithLogprobsAsync(Submit(scheduler, b));
+
+        // The suffix and the cached tokens recomputed with it make one tile of 64 rows; cached_tokens counts the rest.
+        var common = CommonPrefix(a.Prompt, b.Prompt);
+        var suffix = b.Prompt.Length - common;
+        Assert.InRange(suffix, 2, AttentionTileCosts.TileRows - 1);
+        Assert.Equal(b.Prompt.Length - AttentionTileCosts.TileRows, warm.Result.CachedTokens);
+        Assert.Equal(AttentionTileCosts.TileRows - suffix, scheduler.Counters.RecomputedTokens);
+
+        // The recomputed cells continue the reused ones: the output is the prompt's computed cold.
+        await using var cold = NewScheduler(o => o.SuffixRecompute = SuffixRecomputeMode.Off);
+        var reference = await CollectWithLogprobsAsync(Submit(cold, b with { RequestId = "cold" }));
+        Assert.Equal(0, reference.Result.CachedTokens);
+        AssertSameUpToNearTie(reference.Logprobs, reference.Result.CompletionTokenIds, warm.Result.CompletionTokenIds);
     }
 
     [Fact]

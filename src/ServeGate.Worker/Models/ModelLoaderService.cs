@@ -58,7 +58,7 @@ internal sealed class ModelLoaderService(
             foreach (var model in served)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                Load(model);
+                Load(model, cancellationToken);
             }
 
             WorkerLog.AllReady(_logger, served.Count);
@@ -73,7 +73,7 @@ internal sealed class ModelLoaderService(
         }
     }
 
-    private void Load(ServedModel served)
+    private void Load(ServedModel served, CancellationToken cancellationToken)
     {
         try
         {
@@ -90,6 +90,19 @@ internal sealed class ModelLoaderService(
             }
 
             var scheduler = new InferenceScheduler(model, schedulerOptions, loggerFactory.CreateLogger<InferenceScheduler>(), time);
+
+            // Ready once warmed up (and its attention tiles measured): a request sent earlier would wait for that.
+            try
+            {
+                scheduler.Started.Wait(cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                scheduler.DisposeAsync().AsTask().GetAwaiter().GetResult();
+                model.Dispose();
+                throw;
+            }
+
             served.MarkReady(model, scheduler, time.GetUtcNow());
             var kvBytes = (double)scheduler.KvCacheCells * model.LayerCount * 2 * (model.EmbeddingLength / Math.Max(1, model.HeadCount)) * model.KvHeadCount * 2;
             WorkerLog.ModelLoaded(_logger, served.Id, model.ParameterCount, model.LayerCount, model.EmbeddingLength, model.HeadCount, model.KvHeadCount,

@@ -35,7 +35,9 @@ public sealed class InferenceScheduler : IAsyncDisposable
     private readonly int _slotCount;
     private readonly byte[] _pieceBuffer = new byte[256];
     private readonly SchedulerCounters _counters = new();
+    private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _useClock;
+    private AttentionTileCosts? _tileCosts;
 
     public InferenceScheduler(LlamaModel model, SchedulerOptions options, ILogger logger, TimeProvider? time = null)
     {
@@ -97,8 +99,23 @@ public sealed class InferenceScheduler : IAsyncDisposable
     /// <summary>KV-cache cells in total.</summary>
     public int KvCacheCells => (int)_context.ContextLength;
 
+    /// <summary>
+    /// Completes when the scheduler takes its first request: after the warm-up, the attention-tile measurement and the
+    /// restore of saved prefixes (or when it stops before). Requests submitted earlier wait in the queue.
+    /// </summary>
+    public Task Started => _started.Task;
+
     /// <summary>Counters for metrics and tests.</summary>
     public SchedulerCounters Counters => _counters;
+
+    /// <summary>
+    /// What this model's short prompt chunks and attention tiles measured at start (<see cref="SchedulerOptions.SuffixRecompute"/>),
+    /// or null when not measured; set before the first request is admitted.
+    /// </summary>
+    public AttentionTileCosts? TileCosts => Volatile.Read(ref _tileCosts);
+
+    /// <summary>For tests: decide with these costs instead of measured ones (set with <see cref="SuffixRecomputeMode.Off"/>, which measures none).</summary>
+    internal void UseTileCosts(AttentionTileCosts costs) => Volatile.Write(ref _tileCosts, costs);
 
     /// <summary>
     /// Queues a generation. Returns false when the queue is full (answer 429). Cancelling <paramref name="cancellationToken"/>
@@ -142,6 +159,85 @@ public sealed class InferenceScheduler : IAsyncDisposable
         _counters.Reset();
     }
 
+    /// <summary>
+    /// Times a short chunk (<see cref="AttentionTileCosts.ShortRows"/>) and a tile (<see cref="AttentionTileCosts.TileRows"/>)
+    /// at depth 0 and on a prefix of up to 1,024 tokens, three times each in turn, keeping each shape's fastest (the others met a
+    /// busy machine). Null when <see cref="SchedulerOptions.SuffixRecompute"/> is off or does not apply: the shared
+    /// layout (every stream's cells are in range, so depth is not the prefix's), flash attention off (no tile), layers
+    /// on a GPU (other kernels), or a context too short. It leaves no KV cells behind and, calling llama.cpp directly,
+    /// moves no counter.
+    /// </summary>
+    private AttentionTileCosts? MeasureAttentionTiles()
+    {
+        const int tile = AttentionTileCosts.TileRows;
+        if (_options.SuffixRecompute == SuffixRecomputeMode.Off || !_perSequence || _options.ResolveFlashAttention() == false
+            || _model.OffloadsToGpu || _slots.Length < 2)
+        {
+            return null;
+        }
+
+        // The prefix: 1,024 tokens where the context holds them and their prefill (estimated from a short chunk's
+        // time per token) takes at most 4 s; shorter on slower machines or larger models, none under 128 tokens.
+        var deep = _slots[0].Id;
+        var shallow = _slots[1].Id;
+        var msPerToken = TimeAndDrop(shallow, 0, AttentionTileCosts.ShortRows) / AttentionTileCosts.ShortRows;
+        var depth = Math.Min(1024, _sequenceLimit - tile - 1);
+        while (depth * msPerToken > 4000)
+        {
+            depth /= 2;
+        }
+
+        if (depth < 2 * tile)
+        {
+            return null;
+        }
+
+        for (var position = 0; position < depth; position += _options.BatchSize)
+        {
+            Time(deep, position, Math.Min(_options.BatchSize, depth - position));
+        }
+
+        double[] best = [double.MaxValue, double.MaxValue, double.MaxValue, double.MaxValue];
+        for (var round = 0; round < 3 && !_stopping.IsCancellationRequested; round++)
+        {
+            best[0] = Math.Min(best[0], TimeAndDrop(shallow, 0, AttentionTileCosts.ShortRows));
+            best[1] = Math.Min(best[1], TimeAndDrop(deep, depth, AttentionTileCosts.ShortRows));
+            best[2] = Math.Min(best[2], TimeAndDrop(shallow, 0, tile));
+            best[3] = Math.Min(best[3], TimeAndDrop(deep, depth, tile));
+        }
+
+        _context.RemoveSequence(deep);
+        _context.RemoveSequence(shallow);
+        var costs = new AttentionTileCosts(depth, best[0], best[1], best[2], best[3]);
+        SchedulerLog.TilesMeasured(_logger, depth, costs.ShortMs, costs.ShortDeepMs, costs.TileMs, costs.TileDeepMs,
+            costs.ShallowestRecomputedDepth(_sequenceLimit - tile)?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none");
+        return costs;
+
+        double TimeAndDrop(LlamaSeqId sequence, int position, int count)
+        {
+            var ms = Time(sequence, position, count);
+            _context.RemoveSequence(sequence, position, -1);
+            return ms;
+        }
+
+        double Time(LlamaSeqId sequence, int position, int count)
+        {
+            _batch.Clear();
+            for (var i = 0; i < count; i++)
+            {
+                _batch.Add(new LlamaToken((position + i) * 7919 % _model.VocabSize), position + i, sequence, wantLogits: i == count - 1);
+            }
+
+            var started = _time.GetTimestamp();
+            if (_context.Decode(_batch) != 0)
+            {
+                throw new LlamaException($"Measuring attention tiles: no KV room for {count} tokens at position {position}.");
+            }
+
+            return ElapsedMs(started);
+        }
+    }
+
     private void Run()
     {
         try
@@ -149,9 +245,14 @@ public sealed class InferenceScheduler : IAsyncDisposable
             if (_options.WarmUp)
             {
                 WarmUp();
+                if (MeasureAttentionTiles() is { } tiles)
+                {
+                    Volatile.Write(ref _tileCosts, tiles);
+                }
             }
 
             RestorePrefixes();
+            _started.TrySetResult();
 
             while (!_stopping.IsCancellationRequested)
             {
@@ -183,6 +284,7 @@ public sealed class InferenceScheduler : IAsyncDisposable
         }
         finally
         {
+            _started.TrySetResult();
             foreach (var job in _active.ToList())
             {
                 Finish(job, FinishReason.Error, "The model is shutting down.");
@@ -296,6 +398,16 @@ public sealed class InferenceScheduler : IAsyncDisposable
             {
                 return false;
             }
+        }
+
+        // A short suffix on a long prefix may be faster with a few cached tokens recomputed (AttentionTileCosts). With
+        // other sequences generating, llama.cpp puts one row of the chunk in a micro-batch with their tokens.
+        if (common > 0 && TileCosts is { } tiles)
+        {
+            var rows = AttentionTileCosts.TileRows + (_active.Any(j => j.IsGenerating) ? 1 : 0);
+            var recompute = tiles.TokensToRecompute(prompt.Length - common, common, rows, _options.MinPrefixReuseTokens);
+            common -= recompute;
+            _counters.RecomputedTokens += recompute;
         }
 
         var slot = job.Slot!;
@@ -886,6 +998,9 @@ public sealed class InferenceScheduler : IAsyncDisposable
     }
 
     /// <summary>Tokens held by each KV sequence and whether it runs a request (tests; read while the scheduler is idle).</summary>
+    /// <summary>For tests, while the scheduler is idle: each sequence's highest position in the KV cache, -1 when it holds no cells.</summary>
+    internal int[] SnapshotLastPositions() => [.. _slots.Select(s => _context.SequenceMaxPosition(s.Id))];
+
     internal IReadOnlyList<(int Tokens, bool Busy)> SnapshotSlots() => [.. _slots.Select(s => (s.KvTokens.Count, s.Job is not null))];
 
     private double ElapsedMs(long since) => _time.GetElapsedTime(since).TotalMilliseconds;
@@ -989,6 +1104,9 @@ public sealed class SchedulerCounters
     /// <summary>Copies of KV cells from one sequence to another: a cached prefix to a lane, or a lane's history to a cache slot.</summary>
     public long KvCopies { get; internal set; }
 
+    /// <summary>Cached tokens computed again with a short suffix to fill an attention tile (<see cref="AttentionTileCosts"/>).</summary>
+    public long RecomputedTokens { get; internal set; }
+
     public long Completed { get; internal set; }
 
     internal void Reset()
@@ -1002,6 +1120,7 @@ public sealed class SchedulerCounters
         PrefixMisses = 0;
         Evictions = 0;
         KvCopies = 0;
+        RecomputedTokens = 0;
         Completed = 0;
     }
 }
@@ -1070,6 +1189,9 @@ internal static partial class SchedulerLog
 
     [LoggerMessage(EventId = 2003, Level = LogLevel.Warning, Message = "Prefix cache at {Path} not used: {Reason}")]
     public static partial void PrefixCacheFailed(ILogger logger, string path, string reason);
+
+    [LoggerMessage(EventId = 2004, Level = LogLevel.Information, Message = "Attention tiles measured (ms, depth 0 / {Depth}): 40-row chunk {ShortMs:F1} / {ShortDeepMs:F1}, 64-row tile {TileMs:F1} / {TileDeepMs:F1}; a 40-token suffix recomputes to a tile from a prefix of {From} tokens")]
+    public static partial void TilesMeasured(ILogger logger, int depth, double shortMs, double shortDeepMs, double tileMs, double tileDeepMs, string from);
 
     [LoggerMessage(EventId = 2000, Level = LogLevel.Critical, Message = "The scheduler loop stopped after an unexpected error")]
     public static partial void Crashed(ILogger logger, Exception exception);

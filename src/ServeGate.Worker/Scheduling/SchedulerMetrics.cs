@@ -30,6 +30,7 @@ public sealed class SchedulerMetrics
         meter.CreateObservableCounter("servegate.kv.prefix_misses", () => PerModel(c => c.PrefixMisses), "{request}", "Requests that found no cached prefix.");
         meter.CreateObservableCounter("servegate.kv.evictions", () => PerModel(c => c.Evictions), "{prefix}", "Cached prefixes given up for room.");
         meter.CreateObservableCounter("servegate.kv.copies", () => PerModel(c => c.KvCopies), "{copy}", "KV cells copied from one sequence to another (a cached prefix to a lane, a lane's history to a cache slot).");
+        meter.CreateObservableCounter("servegate.kv.recomputed_tokens", () => PerModel(c => c.RecomputedTokens), "{token}", "Cached tokens computed again with a short prompt suffix, where a full attention tile measured faster.");
         meter.CreateObservableGauge(
             "servegate.kv.hit_ratio",
             () => PerModel(c => c.PromptTokens == 0 ? 0.0 : (double)c.CachedTokens / c.PromptTokens),
