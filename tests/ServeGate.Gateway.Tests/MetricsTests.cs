@@ -42,5 +42,6 @@ public sealed class MetricsTests(SharedGateway shared)
         Assert.Matches("servegate_kv_prefix_misses_total\\{model=\"tiny-base\"\\} [1-9]", text);
         Assert.Contains("servegate_kv_hit_ratio{model=\"tiny-base\"}", text, StringComparison.Ordinal);
         Assert.Contains("servegate_kv_copies_total{model=\"tiny-base\"}", text, StringComparison.Ordinal);
+        Assert.Contains("servegate_kv_recomputed_tokens_total{model=\"tiny-base\"}", text, StringComparison.Ordinal);
     }
 }
