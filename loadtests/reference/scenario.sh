@@ -2,9 +2,9 @@
 # One scenario of the standard comparison against one freshly started server, with the server's CPU per thread:
 # for repeating a comparison in alternating rounds when one pass of run-benchmarks.sh is too noisy to decide.
 #
-#   [PERF=1] loadtests/reference/scenario.sh NAME c1|c8|burst|prefix servegate|llama [ENV=VALUE ...]
+#   [PERF=1] loadtests/reference/scenario.sh NAME c1|c8|burst|prefix|turn servegate|llama [ENV=VALUE ...]
 #   (prefix: run-benchmarks.sh's prefix-cold request, then its four prefix-warm requests on the same server; the line
-#   adds the warm TTFT p50 as a share of the cold one)
+#   adds the warm TTFT p50 as a share of the cold one; turn: the same with a ~56-token new part, scenarios.sh)
 #   for r in 1 2 3; do loadtests/reference/scenario.sh llama-$r c8 llama; loadtests/reference/scenario.sh sg-$r c8 servegate; done
 #
 # ServeGate runs as in run-benchmarks.sh (artifacts/gateway, or another build's folder in $GATEWAY_DIR; --parallel 8
@@ -40,11 +40,11 @@ set_scenario_args process-warm-up
 "${loadtest[@]}" --out "$out/process-warm-up" "${scenario_args[@]}" > "$out/process-warm-up.log" 2>&1 || true
 case "$scenario" in
   c1 | c8 | burst) set_scenario_args "$scenario" ;;
-  prefix)
-    set_scenario_args prefix-cold
+  prefix | turn)
+    set_scenario_args "$scenario-cold"
     "${loadtest[@]}" --out "$out/cold" "${scenario_args[@]}" > "$out/cold.log" 2>&1 || true
-    set_scenario_args prefix-warm ;;
-  *) echo "unknown scenario $scenario (c1, c8, burst, prefix)" >&2; exit 2 ;;
+    set_scenario_args "$scenario-warm" ;;
+  *) echo "unknown scenario $scenario (c1, c8, burst, prefix, turn)" >&2; exit 2 ;;
 esac
 # PERF=1: also sample the server's CPU with perf (cpu-clock, 1999 Hz) while the load runs, into $out/perf.data
 # (`perf report -i $out/perf.data --sort sym --stdio` lists where the time went).
@@ -61,5 +61,5 @@ r = json.load(open(f"{out}/run/result.json")); c = json.load(open(f"{out}/cpu.js
 t, i = r["ttft_ms"], r["itl_ms"]
 print(f"{name:24s} {scenario:6s} tok/s {r['output_tokens_per_second']:7.2f}  duration {r['duration_s']:6.2f} s  TTFT p50 {t['p50']:8.1f} p99 {t['p99']:8.1f}"
       f"  ITL p50 {i['p50']:6.2f}  cached {r['cached_token_ratio']:.2f}  server CPU ms/token {c['cpu_s'] * 1000 / max(1, r['output_tokens']):5.1f}  errors {r['errors']}"
-      + (f"  warm/cold TTFT {t['p50'] / cold['ttft_ms']['p50']:.3f} (cold {cold['ttft_ms']['p50']:.0f} ms)" if (cold := (json.load(open(f"{out}/cold/result.json")) if scenario == "prefix" else None)) else ""))
+      + (f"  warm/cold TTFT {t['p50'] / cold['ttft_ms']['p50']:.3f} (cold {cold['ttft_ms']['p50']:.0f} ms)" if (cold := (json.load(open(f"{out}/cold/result.json")) if scenario in ("prefix", "turn") else None)) else ""))
 PY

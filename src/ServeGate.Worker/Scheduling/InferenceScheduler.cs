@@ -177,10 +177,12 @@ public sealed class InferenceScheduler : IAsyncDisposable
         }
 
         // The prefix: 1,024 tokens where the context holds them and their prefill (estimated from a short chunk's
-        // time per token) takes at most 4 s; shorter on slower machines or larger models, none under 128 tokens.
+        // time per token, the faster of two: one slow step alone halved the depth once) takes at most 4 s;
+        // shorter on slower machines or larger models, none under 128 tokens.
         var deep = _slots[0].Id;
         var shallow = _slots[1].Id;
-        var msPerToken = TimeAndDrop(shallow, 0, AttentionTileCosts.ShortRows) / AttentionTileCosts.ShortRows;
+        var msPerToken = Math.Min(TimeAndDrop(shallow, 0, AttentionTileCosts.ShortRows), TimeAndDrop(shallow, 0, AttentionTileCosts.ShortRows))
+            / AttentionTileCosts.ShortRows;
         var depth = Math.Min(1024, _sequenceLimit - tile - 1);
         while (depth * msPerToken > 4000)
         {
