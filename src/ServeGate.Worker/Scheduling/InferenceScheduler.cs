@@ -210,9 +210,15 @@ public sealed class InferenceScheduler : IAsyncDisposable
 
         _context.RemoveSequence(deep);
         _context.RemoveSequence(shallow);
+        if (_stopping.IsCancellationRequested)
+        {
+            return null;
+        }
+
         var costs = new AttentionTileCosts(depth, best[0], best[1], best[2], best[3]);
+        var from = costs.ShallowestRecomputedDepth(_sequenceLimit - tile);
         SchedulerLog.TilesMeasured(_logger, depth, costs.ShortMs, costs.ShortDeepMs, costs.TileMs, costs.TileDeepMs,
-            costs.ShallowestRecomputedDepth(_sequenceLimit - tile)?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none");
+            from is { } d ? $"from a prefix of {d} tokens" : $"on no prefix up to {_sequenceLimit - tile} tokens");
         return costs;
 
         double TimeAndDrop(LlamaSeqId sequence, int position, int count)
@@ -403,10 +409,11 @@ public sealed class InferenceScheduler : IAsyncDisposable
         }
 
         // A short suffix on a long prefix may be faster with a few cached tokens recomputed (AttentionTileCosts). With
-        // other sequences generating, llama.cpp puts one row of the chunk in a micro-batch with their tokens.
-        if (common > 0 && TileCosts is { } tiles)
+        // other sequences generating, llama.cpp puts one row of the chunk in a micro-batch with their tokens; a tile
+        // cut by a smaller micro-batch or prefill chunk would not be one.
+        var rows = AttentionTileCosts.TileRows + (_active.Any(j => j.IsGenerating) ? 1 : 0);
+        if (common > 0 && TileCosts is { } tiles && rows <= Math.Min(_options.MicroBatchSize, _options.PrefillChunkTokens))
         {
-            var rows = AttentionTileCosts.TileRows + (_active.Any(j => j.IsGenerating) ? 1 : 0);
             var recompute = tiles.TokensToRecompute(prompt.Length - common, common, rows, _options.MinPrefixReuseTokens);
             common -= recompute;
             _counters.RecomputedTokens += recompute;
@@ -999,10 +1006,10 @@ public sealed class InferenceScheduler : IAsyncDisposable
         SchedulerLog.PrefixesRestored(_logger, restored, folder);
     }
 
-    /// <summary>Tokens held by each KV sequence and whether it runs a request (tests; read while the scheduler is idle).</summary>
     /// <summary>For tests, while the scheduler is idle: each sequence's highest position in the KV cache, -1 when it holds no cells.</summary>
     internal int[] SnapshotLastPositions() => [.. _slots.Select(s => _context.SequenceMaxPosition(s.Id))];
 
+    /// <summary>Tokens held by each KV sequence and whether it runs a request (tests; read while the scheduler is idle).</summary>
     internal IReadOnlyList<(int Tokens, bool Busy)> SnapshotSlots() => [.. _slots.Select(s => (s.KvTokens.Count, s.Job is not null))];
 
     private double ElapsedMs(long since) => _time.GetElapsedTime(since).TotalMilliseconds;
@@ -1192,8 +1199,8 @@ internal static partial class SchedulerLog
     [LoggerMessage(EventId = 2003, Level = LogLevel.Warning, Message = "Prefix cache at {Path} not used: {Reason}")]
     public static partial void PrefixCacheFailed(ILogger logger, string path, string reason);
 
-    [LoggerMessage(EventId = 2004, Level = LogLevel.Information, Message = "Attention tiles measured (ms, depth 0 / {Depth}): 40-row chunk {ShortMs:F1} / {ShortDeepMs:F1}, 64-row tile {TileMs:F1} / {TileDeepMs:F1}; a 40-token suffix recomputes to a tile from a prefix of {From} tokens")]
-    public static partial void TilesMeasured(ILogger logger, int depth, double shortMs, double shortDeepMs, double tileMs, double tileDeepMs, string from);
+    [LoggerMessage(EventId = 2004, Level = LogLevel.Information, Message = "Attention tiles measured (ms, depth 0 / {Depth}): 40-row chunk {ShortMs:F1} / {ShortDeepMs:F1}, 64-row tile {TileMs:F1} / {TileDeepMs:F1}; a 40-token suffix recomputes to a tile {Where}")]
+    public static partial void TilesMeasured(ILogger logger, int depth, double shortMs, double shortDeepMs, double tileMs, double tileDeepMs, string where);
 
     [LoggerMessage(EventId = 2000, Level = LogLevel.Critical, Message = "The scheduler loop stopped after an unexpected error")]
     public static partial void Crashed(ILogger logger, Exception exception);
