@@ -63,6 +63,27 @@ public sealed class AttentionTileCostsTests
         Assert.Equal(170, noisy.PredictTileMs(2048), 6);
     }
 
+    [Theory]
+    [InlineData(0.15, 959, 959, 3)] // the tiny test model: its whole context, three rounds
+    [InlineData(2.9, 4031, 1024, 3)] // SmolLM2-135M on the 2-core VM: ~4.8 s
+    [InlineData(5, 4031, 512, 3)]
+    [InlineData(10, 4031, 256, 2)]
+    [InlineData(20, 4031, 128, 1)]
+    public void PlanMeasurement_WithinTheBudget(double msPerToken, int maxDepth, int depth, int rounds)
+    {
+        var plan = AttentionTileCosts.PlanMeasurement(msPerToken, maxDepth);
+        Assert.Equal((depth, rounds), plan);
+        Assert.True((plan!.Value.Depth + plan.Value.Rounds * AttentionTileCosts.RowsPerRound) * msPerToken <= 8000);
+    }
+
+    [Theory]
+    [InlineData(30, 4031)] // a model this slow is not measured: 128 tokens and one round would take ~10 s
+    [InlineData(0.1, 100)] // a context too short for a prefix of two tiles
+    public void PlanMeasurement_NothingFits_NotMeasured(double msPerToken, int maxDepth)
+    {
+        Assert.Null(AttentionTileCosts.PlanMeasurement(msPerToken, maxDepth));
+    }
+
     [Fact]
     public void ShallowestRecomputedDepth_Intel_WhereTheUntiledWalkOutgrowsTheExtraRows()
     {

@@ -50,6 +50,43 @@ public sealed record AttentionTileCosts(int Depth, double ShortMs, double ShortD
         return PredictTileMs(cached - recompute) <= (1 - Margin) * PredictShortMs(suffix, cached) ? recompute : 0;
     }
 
+    /// <summary>Steps of one measuring round: a short chunk and a tile, each at depth 0 and on the prefix.</summary>
+    public const int RowsPerRound = 2 * (ShortRows + TileRows);
+
+    /// <summary>
+    /// How deep a prefix to measure on and how many rounds, so that the prefix's prefill and the rounds take at most
+    /// <paramref name="budgetMs"/> at <paramref name="msPerToken"/>: 1,024 tokens (or <paramref name="maxDepth"/>)
+    /// and three rounds where that fits; else a shallower prefix down to 256 tokens, then one round, then down to
+    /// two tiles' depth; null when even that does not fit (a large model on a slow CPU is not measured, and does not
+    /// recompute).
+    /// </summary>
+    public static (int Depth, int Rounds)? PlanMeasurement(double msPerToken, int maxDepth, double budgetMs = 8000)
+    {
+        var depth = Math.Min(1024, maxDepth);
+        var rounds = 3;
+        while ((depth + rounds * RowsPerRound) * msPerToken > budgetMs)
+        {
+            if (depth > 256)
+            {
+                depth /= 2;
+            }
+            else if (rounds > 1)
+            {
+                rounds--;
+            }
+            else if (depth / 2 >= 2 * TileRows)
+            {
+                depth /= 2;
+            }
+            else
+            {
+                return null;
+            }
+        }
+
+        return depth >= 2 * TileRows ? (depth, rounds) : null;
+    }
+
     /// <summary>The shallowest prefix on which a <see cref="ShortRows"/>-row chunk is recomputed to a tile, or null if on none up to <paramref name="limit"/>.</summary>
     public int? ShallowestRecomputedDepth(int limit)
     {

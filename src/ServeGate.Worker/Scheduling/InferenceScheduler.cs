@@ -161,8 +161,8 @@ public sealed class InferenceScheduler : IAsyncDisposable
 
     /// <summary>
     /// Times a short chunk (<see cref="AttentionTileCosts.ShortRows"/>) and a tile (<see cref="AttentionTileCosts.TileRows"/>)
-    /// at depth 0 and on a prefix of up to 1,024 tokens, three times each in turn, keeping each shape's fastest (the others met a
-    /// busy machine). Null when <see cref="SchedulerOptions.SuffixRecompute"/> is off or does not apply: the shared
+    /// at depth 0 and on a prefix of up to 1,024 tokens, up to three times each in turn, keeping each shape's fastest (the
+    /// others met a busy machine), within ~8 s (<see cref="AttentionTileCosts.PlanMeasurement"/>). Null when <see cref="SchedulerOptions.SuffixRecompute"/> is off or does not apply: the shared
     /// layout (every stream's cells are in range, so depth is not the prefix's), flash attention off (no tile), layers
     /// on a GPU (other kernels), or a context too short. It leaves no KV cells behind and, calling llama.cpp directly,
     /// moves no counter.
@@ -176,23 +176,18 @@ public sealed class InferenceScheduler : IAsyncDisposable
             return null;
         }
 
-        // The prefix: 1,024 tokens where the context holds them and their prefill (estimated from a short chunk's
-        // time per token, the faster of two: one slow step alone halved the depth once) takes at most 4 s;
-        // shorter on slower machines or larger models, none under 128 tokens.
+        // The prefix and the rounds fit in ~8 s at the time per token of a short chunk (the faster of two: one slow
+        // step alone once halved the depth): 1,024 tokens and three rounds for SmolLM2-135M on 2 cores.
         var deep = _slots[0].Id;
         var shallow = _slots[1].Id;
         var msPerToken = Math.Min(TimeAndDrop(shallow, 0, AttentionTileCosts.ShortRows), TimeAndDrop(shallow, 0, AttentionTileCosts.ShortRows))
             / AttentionTileCosts.ShortRows;
-        var depth = Math.Min(1024, _sequenceLimit - tile - 1);
-        while (depth * msPerToken > 4000)
-        {
-            depth /= 2;
-        }
-
-        if (depth < 2 * tile)
+        if (AttentionTileCosts.PlanMeasurement(msPerToken, _sequenceLimit - tile - 1) is not { } plan)
         {
             return null;
         }
+
+        var (depth, rounds) = plan;
 
         for (var position = 0; position < depth; position += _options.BatchSize)
         {
@@ -200,7 +195,7 @@ public sealed class InferenceScheduler : IAsyncDisposable
         }
 
         double[] best = [double.MaxValue, double.MaxValue, double.MaxValue, double.MaxValue];
-        for (var round = 0; round < 3 && !_stopping.IsCancellationRequested; round++)
+        for (var round = 0; round < rounds && !_stopping.IsCancellationRequested; round++)
         {
             best[0] = Math.Min(best[0], TimeAndDrop(shallow, 0, AttentionTileCosts.ShortRows));
             best[1] = Math.Min(best[1], TimeAndDrop(deep, depth, AttentionTileCosts.ShortRows));

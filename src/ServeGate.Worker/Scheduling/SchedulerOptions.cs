@@ -108,9 +108,9 @@ public sealed class SchedulerOptions
     /// With <see cref="SuffixRecomputeMode.Auto"/> (per sequence, flash attention not off, layers on the CPU) the
     /// scheduler measures at start what a chunk of under 64 rows costs on a cached prefix against a full attention tile,
     /// and recomputes a few cached tokens with a short suffix where the tile is faster (a chat turn on a long history).
-    /// The response's cached_tokens then counts only the tokens reused. The measurement prefills 512 tokens and times
-    /// twelve short steps (about 3 s for SmolLM2-135M on 2 cores), before the first request; it is skipped without
-    /// <see cref="WarmUp"/>.
+    /// The response's cached_tokens then counts only the tokens reused. The measurement prefills up to 1,024 tokens
+    /// and times up to twelve short steps within ~8 s (about 6 s for SmolLM2-135M on 2 cores) before the model is
+    /// ready; it is skipped without <see cref="WarmUp"/>.
     /// </summary>
     public SuffixRecomputeMode SuffixRecompute { get; set; }
 
