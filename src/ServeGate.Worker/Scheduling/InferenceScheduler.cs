@@ -142,7 +142,7 @@ public sealed class InferenceScheduler : IAsyncDisposable
     /// </summary>
     private void WarmUp()
     {
-        LlamaToken[] prompt = [_model.Bos, .. Enumerable.Range(0, 15).Select(i => new LlamaToken((i * 7919) % _model.VocabSize))];
+        LlamaToken[] prompt = [_model.Bos, .. Enumerable.Range(0, 15).Select(FillerToken)];
         var job = new Job(new GenerationRequest { RequestId = "warm-up", Prompt = prompt, MaxTokens = 8, Sampling = new SamplingSettings { Temperature = 0 }, IgnoreEos = true }, CancellationToken.None, _time.GetTimestamp(), inlineDelivery: false);
         Start(job);
         while (_active.Count > 0 && !_stopping.IsCancellationRequested)
@@ -180,9 +180,8 @@ public sealed class InferenceScheduler : IAsyncDisposable
         // step alone once halved the depth): 1,024 tokens and three rounds for SmolLM2-135M on 2 cores.
         var deep = _slots[0].Id;
         var shallow = _slots[1].Id;
-        var msPerToken = Math.Min(TimeAndDrop(shallow, 0, AttentionTileCosts.ShortRows), TimeAndDrop(shallow, 0, AttentionTileCosts.ShortRows))
-            / AttentionTileCosts.ShortRows;
-        if (AttentionTileCosts.PlanMeasurement(msPerToken, _sequenceLimit - tile - 1) is not { } plan)
+        var shortMs = Math.Min(TimeAndDrop(shallow, 0, AttentionTileCosts.ShortRows), TimeAndDrop(shallow, 0, AttentionTileCosts.ShortRows));
+        if (AttentionTileCosts.PlanMeasurement(shortMs / AttentionTileCosts.ShortRows, _sequenceLimit - tile - 1) is not { } plan)
         {
             return null;
         }
@@ -194,7 +193,7 @@ public sealed class InferenceScheduler : IAsyncDisposable
             Time(deep, position, Math.Min(_options.BatchSize, depth - position));
         }
 
-        double[] best = [double.MaxValue, double.MaxValue, double.MaxValue, double.MaxValue];
+        double[] best = [shortMs, double.MaxValue, double.MaxValue, double.MaxValue]; // the two timings above count too
         for (var round = 0; round < rounds && !_stopping.IsCancellationRequested; round++)
         {
             best[0] = Math.Min(best[0], TimeAndDrop(shallow, 0, AttentionTileCosts.ShortRows));
@@ -228,7 +227,7 @@ public sealed class InferenceScheduler : IAsyncDisposable
             _batch.Clear();
             for (var i = 0; i < count; i++)
             {
-                _batch.Add(new LlamaToken((position + i) * 7919 % _model.VocabSize), position + i, sequence, wantLogits: i == count - 1);
+                _batch.Add(FillerToken(position + i), position + i, sequence, wantLogits: i == count - 1);
             }
 
             var started = _time.GetTimestamp();
@@ -240,6 +239,9 @@ public sealed class InferenceScheduler : IAsyncDisposable
             return ElapsedMs(started);
         }
     }
+
+    /// <summary>Tokens spread over the vocabulary for the warm-up and the measurement (no request's prompt).</summary>
+    private LlamaToken FillerToken(int index) => new(index * 7919 % _model.VocabSize);
 
     private void Run()
     {
@@ -406,8 +408,9 @@ public sealed class InferenceScheduler : IAsyncDisposable
         // A short suffix on a long prefix may be faster with a few cached tokens recomputed (AttentionTileCosts). With
         // other sequences generating, llama.cpp puts one row of the chunk in a micro-batch with their tokens; a tile
         // cut by a smaller micro-batch or prefill chunk would not be one.
-        var rows = AttentionTileCosts.TileRows + (_active.Any(j => j.IsGenerating) ? 1 : 0);
-        if (common > 0 && TileCosts is { } tiles && rows <= Math.Min(_options.MicroBatchSize, _options.PrefillChunkTokens))
+        if (common > 0 && TileCosts is { } tiles
+            && AttentionTileCosts.TileRows + (_active.Any(j => j.IsGenerating) ? 1 : 0) is var rows
+            && rows <= Math.Min(_options.MicroBatchSize, _options.PrefillChunkTokens))
         {
             var recompute = tiles.TokensToRecompute(prompt.Length - common, common, rows, _options.MinPrefixReuseTokens);
             common -= recompute;
