@@ -45,11 +45,17 @@ public class GatewayFixture : IAsyncLifetime
         ["Logging:LogLevel:Default"] = "Warning",
     };
 
+    /// <summary>A derived fixture's changes to the services before the host starts (a test hook on the options).</summary>
+    protected virtual void BeforeStart(IServiceProvider services)
+    {
+    }
+
     public async Task InitializeAsync()
     {
         var basePath = await TestModels.GetAsync(TestModel.TinyBase);
         var instructPath = await TestModels.GetAsync(TestModel.TinyInstruct);
         _app = ServeGateApplication.Create([], Settings(basePath, instructPath));
+        BeforeStart(_app.Services);
         await _app.StartAsync();
         BaseAddress = new Uri(_app.Urls.First());
         Http = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromMinutes(2) };

@@ -496,6 +496,59 @@ public abstract class SchedulerTests(TinyModelFixture models) : IClassFixture<Ti
     }
 
     [Fact]
+    public async Task Crash_FailsRunningAndQueuedRequestsAtOnce_AndRefusesNewOnes()
+    {
+        var crash = 0;
+        await using var scheduler = NewScheduler(o =>
+        {
+            o.Parallel = 1;
+            o.MaxQueue = 4;
+            o.FaultForTest = point =>
+            {
+                if (point == SchedulerFaultPoint.Loop && Volatile.Read(ref crash) == 1)
+                {
+                    throw new LlamaException("llama_decode failed (injected)");
+                }
+            };
+        });
+        var running = Submit(scheduler, Request("first", 2000));
+        await running.Started;
+        var queued = Submit(scheduler, Request("second", 2));
+
+        var clock = Stopwatch.StartNew();
+        Volatile.Write(ref crash, 1);
+        var (_, runningResult) = await CollectAsync(running);
+        var (_, queuedResult) = await CollectAsync(queued);
+
+        // Both end with the scheduler's error within a step, not after a queue timeout.
+        Assert.InRange(clock.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(5));
+        Assert.Equal(FinishReason.Error, runningResult.FinishReason);
+        Assert.InRange(runningResult.CompletionTokens, 1, 1999);
+        Assert.Equal(FinishReason.Error, queuedResult.FinishReason);
+        Assert.Contains("internal error", queuedResult.Error, StringComparison.Ordinal);
+        Assert.IsType<LlamaException>(scheduler.Failure);
+        Assert.False(scheduler.TrySubmit(Request("third", 2), CancellationToken.None, out _));
+        Assert.Equal(0, scheduler.Counters.Queued);
+    }
+
+    [Fact]
+    public async Task Crash_WhileWarmingUp_StartsFailed()
+    {
+        await using var scheduler = NewScheduler(o => o.FaultForTest = point =>
+        {
+            if (point == SchedulerFaultPoint.Start)
+            {
+                throw new LlamaException("llama_decode failed (injected)");
+            }
+        });
+
+        await scheduler.Started.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.IsType<LlamaException>(scheduler.Failure);
+        Assert.False(scheduler.TrySubmit(Request("first", 2), CancellationToken.None, out _));
+    }
+
+    [Fact]
     public async Task LongPrompt_ChunkedPrefill_RunningStreamKeepsGettingTokens()
     {
         await using var scheduler = NewScheduler(o =>

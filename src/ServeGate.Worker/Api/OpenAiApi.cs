@@ -110,9 +110,7 @@ public static class OpenAiApi
             if (!scheduler.TrySubmit(request, cancel.Token, out var handle))
             {
                 await cancel.CancelAsync().ConfigureAwait(false);
-                http.Response.Headers.RetryAfter = "1";
-                await WriteErrorAsync(http, ApiError.Overloaded(
-                    $"The model '{plan.Model.Id}' has {options.Worker.MaxQueue} requests waiting already; retry after a second.")).ConfigureAwait(false);
+                await WriteErrorAsync(http, Refusal(http, plan.Model, scheduler, options)).ConfigureAwait(false);
                 return;
             }
 
@@ -155,6 +153,23 @@ public static class OpenAiApi
         {
             // The client left; the scheduler has seen the cancellation and freed the sequence.
         }
+    }
+
+    /// <summary>Why the scheduler refused a request: it has stopped (503, no retry hint), else its queue is full (429).</summary>
+    private static ApiError Refusal(HttpContext http, ServedModel model, InferenceScheduler scheduler, WorkerOptions options)
+    {
+        if (scheduler.Failure is not null)
+        {
+            return ApiError.Unavailable($"The model '{model.Id}' {model.Error}", "model_failed");
+        }
+
+        if (scheduler.Stopping)
+        {
+            return ApiError.Unavailable($"The model '{model.Id}' is shutting down.", "model_unavailable");
+        }
+
+        http.Response.Headers.RetryAfter = "1";
+        return ApiError.Overloaded($"The model '{model.Id}' has {options.Worker.MaxQueue} requests waiting already; retry after a second.");
     }
 
     private static async Task<(CompletionRequestBody? Body, ApiError? Error)> ReadBodyAsync(HttpContext http, long limit)

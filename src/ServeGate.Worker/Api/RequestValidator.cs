@@ -51,7 +51,7 @@ internal static class RequestValidator
         return model.Status switch
         {
             ModelStatus.Loading => ApiError.Unavailable($"The model '{modelId}' is loading; retry shortly.", "model_loading"),
-            ModelStatus.Failed => ApiError.Unavailable($"The model '{modelId}' failed to load: {model.Error}", "model_failed"),
+            ModelStatus.Failed => ApiError.Unavailable($"The model '{modelId}' {model.Error}", "model_failed"),
             _ => null,
         };
     }

@@ -103,6 +103,13 @@ internal sealed class ModelLoaderService(
                 throw;
             }
 
+            if (scheduler.Failure is { } failure)
+            {
+                scheduler.DisposeAsync().AsTask().GetAwaiter().GetResult();
+                model.Dispose();
+                throw new LlamaException($"The scheduler failed while warming up: {failure.Message}", failure);
+            }
+
             served.MarkReady(model, scheduler, time.GetUtcNow());
             var kvBytes = (double)scheduler.KvCacheCells * model.LayerCount * 2 * (model.EmbeddingLength / Math.Max(1, model.HeadCount)) * model.KvHeadCount * 2;
             WorkerLog.ModelLoaded(_logger, served.Id, model.ParameterCount, model.LayerCount, model.EmbeddingLength, model.HeadCount, model.KvHeadCount,

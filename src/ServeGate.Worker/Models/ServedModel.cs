@@ -21,6 +21,9 @@ public enum ModelStatus
 /// <summary>A model this worker serves: its file, its kind, and once loaded its weights and scheduler.</summary>
 public sealed class ServedModel
 {
+    private ModelStatus _status = ModelStatus.Loading;
+    private string? _error;
+
     public ServedModel(string id, string path, ModelKind? configuredKind)
     {
         Id = id;
@@ -37,9 +40,12 @@ public sealed class ServedModel
     /// <summary>The configured kind, else instruct when the GGUF has a chat template (known once loaded).</summary>
     public ModelKind Kind => ConfiguredKind ?? (Model?.ChatTemplate is null ? ModelKind.Base : ModelKind.Instruct);
 
-    public ModelStatus Status { get; private set; } = ModelStatus.Loading;
+    /// <summary>Failed also when the scheduler of a ready model has stopped after an error (<see cref="InferenceScheduler.Failure"/>).</summary>
+    public ModelStatus Status => _status == ModelStatus.Ready && Scheduler?.Failure is not null ? ModelStatus.Failed : _status;
 
-    public string? Error { get; private set; }
+    /// <summary>Why the model failed, as a predicate (<c>"failed to load: …"</c>), or null.</summary>
+    public string? Error => _error is { } error ? $"failed to load: {error}"
+        : Scheduler?.Failure is { } failure ? $"stopped serving after an internal error in its scheduler: {failure.Message}" : null;
 
     public LlamaModel? Model { get; private set; }
 
@@ -52,12 +58,12 @@ public sealed class ServedModel
         Model = model;
         Scheduler = scheduler;
         Created = created;
-        Status = ModelStatus.Ready;
+        _status = ModelStatus.Ready;
     }
 
     internal void MarkFailed(string error)
     {
-        Error = error;
-        Status = ModelStatus.Failed;
+        _error = error;
+        _status = ModelStatus.Failed;
     }
 }

@@ -38,6 +38,9 @@ public sealed class InferenceScheduler : IAsyncDisposable
     private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _useClock;
     private AttentionTileCosts? _tileCosts;
+    private Exception? _failure;
+
+    private const string CrashedError = "The model's scheduler stopped after an internal error.";
 
     public InferenceScheduler(LlamaModel model, SchedulerOptions options, ILogger logger, TimeProvider? time = null)
     {
@@ -105,6 +108,15 @@ public sealed class InferenceScheduler : IAsyncDisposable
     /// </summary>
     public Task Started => _started.Task;
 
+    /// <summary>
+    /// The error that stopped the scheduler's loop (a failed <c>llama_decode</c>, in the warm-up or later), or null. Once
+    /// set, the scheduler has failed its running and queued requests and refuses new ones (<see cref="TrySubmit"/>).
+    /// </summary>
+    public Exception? Failure => Volatile.Read(ref _failure);
+
+    /// <summary>Whether the scheduler is being disposed (it refuses new requests).</summary>
+    public bool Stopping => _stopping.IsCancellationRequested;
+
     /// <summary>Counters for metrics and tests.</summary>
     public SchedulerCounters Counters => _counters;
 
@@ -118,7 +130,8 @@ public sealed class InferenceScheduler : IAsyncDisposable
     internal void UseTileCosts(AttentionTileCosts costs) => Volatile.Write(ref _tileCosts, costs);
 
     /// <summary>
-    /// Queues a generation. Returns false when the queue is full (answer 429). Cancelling <paramref name="cancellationToken"/>
+    /// Queues a generation. Returns false when the queue is full (answer 429), or when the scheduler has stopped
+    /// (<see cref="Failure"/>, or disposal): its queue no longer takes requests, so none waits for a loop that is gone. Cancelling <paramref name="cancellationToken"/>
     /// (client disconnect) ends the sequence and frees its KV cells within one step.
     /// </summary>
     public bool TrySubmit(GenerationRequest request, CancellationToken cancellationToken, out GenerationHandle handle)
@@ -247,6 +260,7 @@ public sealed class InferenceScheduler : IAsyncDisposable
     {
         try
         {
+            _options.FaultForTest?.Invoke(SchedulerFaultPoint.Start);
             if (_options.WarmUp)
             {
                 WarmUp();
@@ -261,6 +275,7 @@ public sealed class InferenceScheduler : IAsyncDisposable
 
             while (!_stopping.IsCancellationRequested)
             {
+                _options.FaultForTest?.Invoke(SchedulerFaultPoint.Loop);
                 DropCancelled();
                 Admit();
                 if (_active.Count == 0)
@@ -281,26 +296,34 @@ public sealed class InferenceScheduler : IAsyncDisposable
         }
         catch (Exception ex)
         {
+            // Nothing queues behind a loop that has stopped: TrySubmit fails from here on, and the model reports failed.
+            Volatile.Write(ref _failure, ex);
+            _queue.Writer.TryComplete();
             SchedulerLog.Crashed(_logger, ex);
-            foreach (var job in _active.ToList())
-            {
-                Finish(job, FinishReason.Error, "The model's scheduler stopped after an internal error.");
-            }
         }
         finally
         {
-            _started.TrySetResult();
+            _queue.Writer.TryComplete();
+            var failed = Failure is not null;
+            var reason = failed ? CrashedError : "The model is shutting down.";
             foreach (var job in _active.ToList())
             {
-                Finish(job, FinishReason.Error, "The model is shutting down.");
+                Finish(job, FinishReason.Error, reason);
             }
 
-            SavePrefixes();
+            // After a crash the cells may not match what the slots record: keep the prefixes saved before instead.
+            if (!failed)
+            {
+                SavePrefixes();
+            }
 
             while (_queue.Reader.TryRead(out var job))
             {
-                job.Handle.Complete(new GenerationResult { FinishReason = FinishReason.Error, Error = "The model is shutting down." });
+                Interlocked.Decrement(ref _counters.QueueDepth);
+                job.Handle.Complete(new GenerationResult { FinishReason = FinishReason.Error, Error = reason });
             }
+
+            _started.TrySetResult();
         }
     }
 
@@ -349,7 +372,16 @@ public sealed class InferenceScheduler : IAsyncDisposable
                 continue;
             }
 
-            Start(job);
+            try
+            {
+                Start(job);
+            }
+            catch (Exception) when (!_active.Contains(job))
+            {
+                // Taken off the queue but not yet running: the loop's end would not see it.
+                job.Handle.Complete(new GenerationResult { FinishReason = FinishReason.Error, Error = CrashedError, QueueMs = ElapsedMs(job.EnqueuedAt) });
+                throw;
+            }
         }
     }
 

@@ -20,6 +20,16 @@ public enum KvCacheLayout
     PerSequence,
 }
 
+/// <summary>Where <see cref="SchedulerOptions.FaultForTest"/> is called.</summary>
+internal enum SchedulerFaultPoint
+{
+    /// <summary>Before the warm-up: a failure there stops the scheduler before it takes a request.</summary>
+    Start,
+
+    /// <summary>At each turn of the loop, before it admits requests.</summary>
+    Loop,
+}
+
 /// <summary>Whether llama.cpp computes attention with its flash-attention kernels.</summary>
 public enum FlashAttentionMode
 {
@@ -140,6 +150,13 @@ public sealed class SchedulerOptions
     /// the host schedule socket I/O inline (<c>SocketTransportOptions.UnsafePreferInlineScheduling</c>).
     /// </summary>
     public bool InlineStreaming { get; set; } = true;
+
+    /// <summary>
+    /// For tests: called on the scheduler's thread before its warm-up and at each turn of its loop. An exception it
+    /// throws stops the scheduler as a failed <c>llama_decode</c> would, which llama.cpp cannot be made to do on demand.
+    /// Internal, so configuration never binds it.
+    /// </summary>
+    internal Action<SchedulerFaultPoint>? FaultForTest { get; set; }
 
     public int ResolveParallel() => Parallel > 0 ? Parallel : Math.Clamp(Environment.ProcessorCount * 2, 4, 16);
 
