@@ -25,7 +25,9 @@ rm -rf "$out"; mkdir -p "$out"
 {
   echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
   echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //') ($(nproc) cores)"
+  echo "cpu family $(grep -m1 'cpu family' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //') model $(grep -m1 -E '^model\s' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
   echo "llama-server: $("$here/build-llama-tools.sh")/llama-server"
+  echo "ggml CPU variant: ${CPU_VARIANT:-the best the CPU reports, for each server}"
 } | tee "$out/machine.txt"
 for r in $(seq 1 "$rounds"); do
   for s in $scenarios; do

@@ -12,6 +12,12 @@
 # `-np 8 -c 16384 -t 2` from build-llama-tools.sh (extra arguments are passed to it). Needs eng/build-gateway.sh and
 # the load tester built, and the model generated (run-benchmarks.sh does all three). Prints one line; raw results in
 # $OUT (default /tmp/scenario).
+#
+# CPU_VARIANT=zen4 (say) gives both servers that one ggml CPU variant instead of the best the CPU reports: ServeGate
+# through LlamaCpp:CpuVariant, llama-server from a copy of the reference tools without the other variants, kept
+# beside them. On the session-9 VM (which reports AMX) the reference's best one, sapphirerapids, died with SIGILL in
+# an AMX tile load (tinygemm_kernel_amx, q8_0), while the npm package's build of it ran in ServeGate; zen4 (AVX-512,
+# no AMX) runs in both.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
@@ -22,12 +28,25 @@ cache="${SERVEGATE_CACHE:-$HOME/.cache/servegate}"
 model="$cache/models/servegate-demo-base-smollm2-135m-q4_k_m.gguf"
 id="$(basename "$model" .gguf)"
 out="${OUT:-/tmp/scenario}/$name-$scenario"; rm -rf "$out"; mkdir -p "$out"
+llama_bin="$("$here/build-llama-tools.sh")"
+if [ -n "${CPU_VARIANT:-}" ]; then
+  only="$cache/llama.cpp/3.22.1/only-$CPU_VARIANT"
+  if [ ! -d "$only" ]; then
+    [ -f "$llama_bin/libggml-cpu-$CPU_VARIANT.so" ] || { echo "scenario.sh: no CPU variant '$CPU_VARIANT' in $llama_bin" >&2; exit 2; }
+    mkdir -p "$only.tmp"
+    cp -a "$llama_bin/." "$only.tmp/"
+    find "$only.tmp" -name 'libggml-cpu-*.so' ! -name "libggml-cpu-$CPU_VARIANT.so" -delete
+    mv "$only.tmp" "$only"
+  fi
+  llama_bin="$only"
+  if [ "$server" = servegate ]; then set -- "$@" "LlamaCpp__CpuVariant=$CPU_VARIANT"; fi
+fi
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 if [ "$server" = servegate ]; then
   env "$@" dotnet "${GATEWAY_DIR:-artifacts/gateway}/ServeGate.Gateway.dll" --port "$port" --model "$model" --parallel 8 --ctx-size 2048 > "$out/server.log" 2>&1 &
   ready=/ready
 else
-  "$("$here/build-llama-tools.sh")/llama-server" -m "$model" --port "$port" -np 8 -c 16384 -t 2 --alias "$id" "$@" > "$out/server.log" 2>&1 &
+  "$llama_bin/llama-server" -m "$model" --port "$port" -np 8 -c 16384 -t 2 --alias "$id" "$@" > "$out/server.log" 2>&1 &
   ready=/health
 fi
 pid=$!

@@ -85,7 +85,19 @@ public static class LlamaBackend
             NativeMethods.llama_log_set(&OnNativeLog, 0);
         }
 
-        NativeMethods.ggml_backend_load_all_from_path(path);
+        if (string.IsNullOrWhiteSpace(options.CpuVariant))
+        {
+            NativeMethods.ggml_backend_load_all_from_path(path);
+        }
+        else
+        {
+            LoadCpuVariant(path, options.CpuVariant);
+            if (options.Backend == LlamaBackendKind.Cuda && File.Exists(Path.Combine(path, "libggml-cuda.so")))
+            {
+                NativeMethods.ggml_backend_load(Path.Combine(path, "libggml-cuda.so"));
+            }
+        }
+
         NativeMethods.llama_backend_init();
 
         var devices = EnumerateDevices();
@@ -107,6 +119,24 @@ public static class LlamaBackend
         LlamaLog.BackendLoaded(s_logger, info.Backend, info.CpuVariant ?? "unknown", info.LibraryPath, info.Threads,
             string.Join(", ", devices.Select(d => $"{d.Name} ({d.Type})")));
         return info;
+    }
+
+    /// <summary>Loads one <c>libggml-cpu-*</c> variant instead of ggml's pick (<see cref="LlamaBackendOptions.CpuVariant"/>).</summary>
+    private static void LoadCpuVariant(string folder, string variant)
+    {
+        const string Prefix = "libggml-cpu-";
+        var file = Path.Combine(folder, $"{Prefix}{variant}.so");
+        if (!File.Exists(file))
+        {
+            var known = Directory.EnumerateFiles(folder, Prefix + "*.so").Select(f => Path.GetFileName(f)[Prefix.Length..^3]).Order(StringComparer.Ordinal);
+            throw new LlamaException($"LlamaCpp:CpuVariant '{variant}' is not in '{folder}'; it has: {string.Join(", ", known)}.");
+        }
+
+        // ggml refuses a variant whose instruction sets the CPU does not report (its score is 0).
+        if (NativeMethods.ggml_backend_load(file) == 0)
+        {
+            throw new LlamaException($"LlamaCpp:CpuVariant '{variant}' does not run on this CPU: it needs instructions the CPU does not report.");
+        }
     }
 
     /// <summary>Why ggml skipped the CUDA backend: loading it ourselves surfaces the loader's own error.</summary>

@@ -28,6 +28,14 @@ public sealed class LlamaBackendOptions
     /// </summary>
     public string? LibraryPath { get; set; }
 
+    /// <summary>
+    /// The ggml CPU variant to load, e.g. <c>zen4</c> for <c>libggml-cpu-zen4.so</c>. Empty: the best the CPU reports
+    /// (ggml scores each variant's instruction sets). Set it to compare with another build on the same kernels, or to
+    /// step around a variant a machine does not run well: on a VM that reports AMX, llama.cpp's own build of the
+    /// <c>sapphirerapids</c> variant died with SIGILL in an AMX tile load.
+    /// </summary>
+    public string? CpuVariant { get; set; }
+
     /// <summary>Threads for decode and prompt processing; 0 means every core (halving them cost ~35% decode speed on 2 cores).</summary>
     public int Threads { get; set; }
 

@@ -6,7 +6,10 @@ using ServeGate.Tests.Common;
 
 namespace ServeGate.EndToEnd.Tests;
 
-/// <summary>./run.sh from a fresh cache: it fetches llama.cpp, builds, generates the demo models and serves them.</summary>
+/// <summary>
+/// ./run.sh from a fresh cache (it fetches llama.cpp, builds, generates the demo models and serves them), and the built
+/// gateway's start-up choices of llama.cpp build, in processes of their own (the backend is loaded once per process).
+/// </summary>
 public sealed class RunScriptTests
 {
     private static Process Start(string script, string cache, params string[] args)
@@ -81,19 +84,86 @@ public sealed class RunScriptTests
         }
     }
 
-    [Fact]
-    public async Task Gateway_CudaBackendWithoutGpu_ExitsWithClearMessage()
+    private static ProcessStartInfo Gateway(params string[] args)
     {
-        // The CUDA build is fetched by ./test.sh (eng/fetch-llama.sh --cuda); these machines have no NVIDIA GPU.
         var gateway = Path.Combine(TestEnvironment.RepositoryRoot, "artifacts", "gateway", "ServeGate.Gateway.dll");
-        var start = new ProcessStartInfo("dotnet", [gateway, "--backend", "cuda", "--port", "0"])
+        Assert.True(File.Exists(gateway), $"{gateway} is built by ./run.sh (RunSh test) or ./test.sh");
+        return new ProcessStartInfo("dotnet", [gateway, .. args])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        Assert.True(File.Exists(gateway), $"{gateway} is built by ./run.sh (RunSh test) or ./test.sh");
+    }
 
+    [Fact]
+    public async Task Gateway_CpuVariant_LoadsThatVariantAndServes()
+    {
+        var port = TestEnvironment.FreePort();
+        var model = await TestModels.GetAsync(TestModel.TinyBase);
+        var start = Gateway("--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--model", model);
+        start.Environment["LlamaCpp__CpuVariant"] = "x64";
         using var process = Process.Start(start)!;
+        var output = new StringBuilder();
+        process.OutputDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
+        process.ErrorDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(30) };
+        try
+        {
+            var deadline = Stopwatch.StartNew();
+            var ready = false;
+            while (!ready && deadline.Elapsed < TimeSpan.FromSeconds(60) && !process.HasExited)
+            {
+                try
+                {
+                    using var response = await http.GetAsync(new Uri("/ready", UriKind.Relative));
+                    ready = response.StatusCode == HttpStatusCode.OK;
+                }
+                catch (HttpRequestException)
+                {
+                    await Task.Delay(250);
+                }
+            }
+
+            Assert.True(ready, $"the gateway did not become ready. Output:\n{output}");
+            using var completion = await http.PostAsync(new Uri("/v1/completions", UriKind.Relative), new StringContent(
+                $$"""{"model": "{{Path.GetFileNameWithoutExtension(model)}}", "prompt": "The capital of France is", "max_tokens": 5}""", Encoding.UTF8, "application/json"));
+            Assert.Equal(HttpStatusCode.OK, completion.StatusCode);
+            lock (output)
+            {
+                Assert.Contains("CPU variant x64,", output.ToString(), StringComparison.Ordinal);
+            }
+        }
+        finally
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+        }
+    }
+
+    [Fact]
+    public async Task Gateway_UnknownCpuVariant_ExitsListingTheVariants()
+    {
+        var start = Gateway("--port", "0");
+        start.Environment["LlamaCpp__CpuVariant"] = "pentium";
+        using var process = Process.Start(start)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(timeout.Token);
+
+        Assert.Equal(1, process.ExitCode);
+        var message = await stderr;
+        Assert.Contains("LlamaCpp:CpuVariant 'pentium' is not in", message, StringComparison.Ordinal);
+        Assert.Contains("x64", message, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Gateway_CudaBackendWithoutGpu_ExitsWithClearMessage()
+    {
+        // The CUDA build is fetched by ./test.sh (eng/fetch-llama.sh --cuda); these machines have no NVIDIA GPU.
+        using var process = Process.Start(Gateway("--backend", "cuda", "--port", "0"))!;
         var stderr = process.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         await process.WaitForExitAsync(timeout.Token);

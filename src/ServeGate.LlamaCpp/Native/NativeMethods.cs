@@ -17,6 +17,9 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(Ggml, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial void ggml_backend_load_all_from_path(string dirPath);
 
+    [LibraryImport(Ggml, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial nint ggml_backend_load(string path);
+
     [LibraryImport(Ggml)]
     internal static partial nuint ggml_backend_dev_count();
 
