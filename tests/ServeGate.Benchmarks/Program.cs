@@ -29,7 +29,12 @@ if (args.Length < 2)
     return 2;
 }
 
-LlamaBackend.Initialize(new LlamaBackendOptions());
+// The gateway's own environment settings for the llama.cpp build, so a comparison can pin both to one CPU variant.
+LlamaBackend.Initialize(new LlamaBackendOptions
+{
+    LibraryPath = Environment.GetEnvironmentVariable("LlamaCpp__LibraryPath"),
+    CpuVariant = Environment.GetEnvironmentVariable("LlamaCpp__CpuVariant"),
+});
 switch (args[0])
 {
     case "generate":
