@@ -16,6 +16,8 @@ namespace ServeGate.Worker.Scheduling;
 /// </summary>
 public sealed class InferenceScheduler : IAsyncDisposable
 {
+    private const string CrashedError = "The model's scheduler stopped after an internal error.";
+
     private readonly LlamaModel _model;
     private readonly LlamaContext _context;
     private readonly SchedulerOptions _options;
@@ -39,8 +41,6 @@ public sealed class InferenceScheduler : IAsyncDisposable
     private long _useClock;
     private AttentionTileCosts? _tileCosts;
     private Exception? _failure;
-
-    private const string CrashedError = "The model's scheduler stopped after an internal error.";
 
     public InferenceScheduler(LlamaModel model, SchedulerOptions options, ILogger logger, TimeProvider? time = null)
     {
@@ -131,8 +131,9 @@ public sealed class InferenceScheduler : IAsyncDisposable
 
     /// <summary>
     /// Queues a generation. Returns false when the queue is full (answer 429), or when the scheduler has stopped
-    /// (<see cref="Failure"/>, or disposal): its queue no longer takes requests, so none waits for a loop that is gone. Cancelling <paramref name="cancellationToken"/>
-    /// (client disconnect) ends the sequence and frees its KV cells within one step.
+    /// (<see cref="Failure"/>, or disposal): its queue no longer takes requests, so none waits for a loop that is
+    /// gone. Cancelling <paramref name="cancellationToken"/> (client disconnect) ends the sequence and frees its KV
+    /// cells within one step.
     /// </summary>
     public bool TrySubmit(GenerationRequest request, CancellationToken cancellationToken, out GenerationHandle handle)
     {
@@ -296,13 +297,14 @@ public sealed class InferenceScheduler : IAsyncDisposable
         }
         catch (Exception ex)
         {
-            // Nothing queues behind a loop that has stopped: TrySubmit fails from here on, and the model reports failed.
-            Volatile.Write(ref _failure, ex);
-            _queue.Writer.TryComplete();
+            Volatile.Write(ref _failure, ex); // the model reports failed from here on
             SchedulerLog.Crashed(_logger, ex);
         }
         finally
         {
+            _started.TrySetResult();
+
+            // Nothing queues behind a loop that has stopped: TrySubmit fails from here on.
             _queue.Writer.TryComplete();
             var failed = Failure is not null;
             var reason = failed ? CrashedError : "The model is shutting down.";
@@ -322,8 +324,6 @@ public sealed class InferenceScheduler : IAsyncDisposable
                 Interlocked.Decrement(ref _counters.QueueDepth);
                 job.Handle.Complete(new GenerationResult { FinishReason = FinishReason.Error, Error = reason });
             }
-
-            _started.TrySetResult();
         }
     }
 
