@@ -24,39 +24,53 @@ public sealed class RunScriptTests
         return Process.Start(start)!;
     }
 
+    /// <summary>Collects a started process's standard output and error, line by line (lock it to read).</summary>
+    private static StringBuilder CaptureOutput(Process process)
+    {
+        var output = new StringBuilder();
+        process.OutputDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
+        process.ErrorDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return output;
+    }
+
+    /// <summary>Polls <c>/ready</c> until it answers 200, the process exits, or <paramref name="limit"/> passes.</summary>
+    private static async Task<bool> WaitReadyAsync(HttpClient http, Process process, TimeSpan limit)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < limit && !process.HasExited)
+        {
+            try
+            {
+                using var response = await http.GetAsync(new Uri("/ready", UriKind.Relative));
+                if (response.StatusCode == HttpStatusCode.OK)
+                {
+                    return true;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+
+            await Task.Delay(500);
+        }
+
+        return false;
+    }
+
     [Fact]
     public async Task RunSh_FreshCacheFreePort_ServesDemoModels()
     {
         var cache = Directory.CreateTempSubdirectory("servegate-newcomer-").FullName;
         var port = TestEnvironment.FreePort();
         using var process = Start("run.sh", cache, "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        var output = new StringBuilder();
-        process.OutputDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
-        process.ErrorDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        var output = CaptureOutput(process);
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(30) };
         try
         {
             // Fetch (npm), build and model generation: minutes at most on a 2-core machine.
-            var deadline = Stopwatch.StartNew();
-            var ready = false;
-            while (!ready && deadline.Elapsed < TimeSpan.FromMinutes(6) && !process.HasExited)
-            {
-                try
-                {
-                    using var response = await http.GetAsync(new Uri("/ready", UriKind.Relative));
-                    ready = response.StatusCode == HttpStatusCode.OK;
-                }
-                catch (HttpRequestException)
-                {
-                }
-
-                if (!ready)
-                {
-                    await Task.Delay(500);
-                }
-            }
+            var ready = await WaitReadyAsync(http, process, TimeSpan.FromMinutes(6));
 
             Assert.True(ready, $"run.sh did not become ready (exited: {process.HasExited}). Output:\n{output}");
 
@@ -103,28 +117,11 @@ public sealed class RunScriptTests
         var start = Gateway("--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--model", model);
         start.Environment["LlamaCpp__CpuVariant"] = "x64";
         using var process = Process.Start(start)!;
-        var output = new StringBuilder();
-        process.OutputDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
-        process.ErrorDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        var output = CaptureOutput(process);
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(30) };
         try
         {
-            var deadline = Stopwatch.StartNew();
-            var ready = false;
-            while (!ready && deadline.Elapsed < TimeSpan.FromSeconds(60) && !process.HasExited)
-            {
-                try
-                {
-                    using var response = await http.GetAsync(new Uri("/ready", UriKind.Relative));
-                    ready = response.StatusCode == HttpStatusCode.OK;
-                }
-                catch (HttpRequestException)
-                {
-                    await Task.Delay(250);
-                }
-            }
+            var ready = await WaitReadyAsync(http, process, TimeSpan.FromSeconds(60));
 
             Assert.True(ready, $"the gateway did not become ready. Output:\n{output}");
             using var completion = await http.PostAsync(new Uri("/v1/completions", UriKind.Relative), new StringContent(
