@@ -53,7 +53,10 @@ public sealed class SchedulerFailureTests(CrashingGatewayFixture gateway) : ICla
         var clock = Stopwatch.StartNew();
         using (var woke = await gateway.Http.PostAsync(new Uri("/v1/completions", UriKind.Relative), Completion(GatewayFixture.BaseModel)))
         {
-            Assert.NotEqual(HttpStatusCode.OK, woke.StatusCode);
+            // Queued before the loop turned (the scheduler failed it), or refused after: a 503 either way.
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, woke.StatusCode);
+            var code = (string?)(await woke.Content.ReadFromJsonAsync<JsonObject>())!["error"]!["code"];
+            Assert.Contains(code, new[] { "generation_failed", "model_failed" });
         }
 
         using var after = await gateway.Http.PostAsync(new Uri("/v1/completions", UriKind.Relative), Completion(GatewayFixture.BaseModel));
@@ -73,5 +76,29 @@ public sealed class SchedulerFailureTests(CrashingGatewayFixture gateway) : ICla
 
         using var other = await gateway.Http.PostAsync(new Uri("/v1/completions", UriKind.Relative), Completion(GatewayFixture.InstructModel));
         Assert.Equal(HttpStatusCode.OK, other.StatusCode);
+
+        // A stream running when its scheduler fails ends with an error event, not a hang or a clean finish.
+        var message = new HttpRequestMessage(HttpMethod.Post, new Uri("/v1/completions", UriKind.Relative))
+        {
+            Content = JsonContent.Create(new { model = GatewayFixture.InstructModel, prompt = "A long story", max_tokens = 400, ignore_eos = true, stream = true }),
+        };
+        using var stream = await gateway.Http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal(HttpStatusCode.OK, stream.StatusCode);
+        using var reader = new StreamReader(await stream.Content.ReadAsStreamAsync());
+        var events = new List<string>();
+        while (await reader.ReadLineAsync() is { } line)
+        {
+            if (line.StartsWith("data: ", StringComparison.Ordinal))
+            {
+                events.Add(line);
+                if (events.Count == 1)
+                {
+                    gateway.Crash();
+                }
+            }
+        }
+
+        Assert.InRange(events.Count, 2, 399);
+        Assert.Contains(events, e => e.Contains("\"error\"", StringComparison.Ordinal) && e.Contains("internal error", StringComparison.Ordinal));
     }
 }
