@@ -92,9 +92,10 @@ public static class LlamaBackend
         else
         {
             LoadCpuVariant(path, options.CpuVariant);
-            if (options.Backend == LlamaBackendKind.Cuda && File.Exists(Path.Combine(path, "libggml-cuda.so")))
+            var cuda = Path.Combine(path, "libggml-cuda.so");
+            if (options.Backend == LlamaBackendKind.Cuda && File.Exists(cuda))
             {
-                NativeMethods.ggml_backend_load(Path.Combine(path, "libggml-cuda.so"));
+                NativeMethods.ggml_backend_load(cuda);
             }
         }
 

@@ -155,12 +155,13 @@ public static class OpenAiApi
         }
     }
 
-    /// <summary>Why the scheduler refused a request: it has stopped (503, no retry hint), else its queue is full (429).</summary>
+    /// <summary>Why the scheduler refused a request: it has failed or is stopping (503, no retry hint), else its queue is full (429).</summary>
     private static ApiError Refusal(HttpContext http, ServedModel model, InferenceScheduler scheduler, WorkerOptions options)
     {
-        if (scheduler.Failure is not null)
+        // A scheduler that failed after validation: the model's status says so now.
+        if (RequestValidator.StatusError(model) is { } failed)
         {
-            return ApiError.Unavailable($"The model '{model.Id}' {model.Error}", "model_failed");
+            return failed;
         }
 
         if (scheduler.Stopping)

@@ -48,13 +48,16 @@ internal static class RequestValidator
             return ApiError.ModelNotFound(modelId);
         }
 
-        return model.Status switch
-        {
-            ModelStatus.Loading => ApiError.Unavailable($"The model '{modelId}' is loading; retry shortly.", "model_loading"),
-            ModelStatus.Failed => ApiError.Unavailable($"The model '{modelId}' {model.Error}", "model_failed"),
-            _ => null,
-        };
+        return StatusError(model);
     }
+
+    /// <summary>Why a known model cannot take requests now (loading, or failed to load or later), or null when ready.</summary>
+    public static ApiError? StatusError(ServedModel model) => model.Status switch
+    {
+        ModelStatus.Loading => ApiError.Unavailable($"The model '{model.Id}' is loading; retry shortly.", "model_loading"),
+        ModelStatus.Failed => ApiError.Unavailable($"The model '{model.Id}' {model.Error}", "model_failed"),
+        _ => null,
+    };
 
     public static ApiError? ValidateCompletions(ModelRegistry registry, CompletionRequestBody body, out GenerationPlan plan)
     {

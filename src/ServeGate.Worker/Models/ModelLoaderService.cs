@@ -95,19 +95,16 @@ internal sealed class ModelLoaderService(
             try
             {
                 scheduler.Started.Wait(cancellationToken);
+                if (scheduler.Failure is { } failure)
+                {
+                    throw new LlamaException($"The scheduler failed while warming up: {failure.Message}", failure);
+                }
             }
-            catch (OperationCanceledException)
+            catch (Exception ex) when (ex is OperationCanceledException or LlamaException)
             {
                 scheduler.DisposeAsync().AsTask().GetAwaiter().GetResult();
                 model.Dispose();
                 throw;
-            }
-
-            if (scheduler.Failure is { } failure)
-            {
-                scheduler.DisposeAsync().AsTask().GetAwaiter().GetResult();
-                model.Dispose();
-                throw new LlamaException($"The scheduler failed while warming up: {failure.Message}", failure);
             }
 
             served.MarkReady(model, scheduler, time.GetUtcNow());
