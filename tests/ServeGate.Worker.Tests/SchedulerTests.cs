@@ -1,4 +1,7 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using ServeGate.LlamaCpp;
 using ServeGate.LlamaCpp.Native;
@@ -45,11 +48,11 @@ public abstract class SchedulerTests(TinyModelFixture models) : IClassFixture<Ti
 
     private static readonly SamplingSettings Greedy = new() { Temperature = 0 };
 
-    private InferenceScheduler NewScheduler(Action<SchedulerOptions>? configure = null)
+    private InferenceScheduler NewScheduler(Action<SchedulerOptions>? configure = null, ILogger? logger = null)
     {
         var options = new SchedulerOptions { Parallel = 8, ContextLength = 1024, MaxQueue = 16, KvLayout = Layout };
         configure?.Invoke(options);
-        return new InferenceScheduler(models.Base, options, NullLogger.Instance);
+        return new InferenceScheduler(models.Base, options, logger ?? NullLogger.Instance);
     }
 
     private GenerationRequest Request(string prompt, int maxTokens, SamplingSettings? sampling = null, bool ignoreEos = true) => new()
@@ -546,6 +549,37 @@ public abstract class SchedulerTests(TinyModelFixture models) : IClassFixture<Ti
 
         Assert.IsType<LlamaException>(scheduler.Failure);
         Assert.False(scheduler.TrySubmit(Request("first", 2), CancellationToken.None, out _));
+    }
+
+    [Fact]
+    public async Task TraceLog_ShowsWhatEachSequencePutInEachStep()
+    {
+        var logger = new ListLogger();
+        await using var scheduler = NewScheduler(o => o.Parallel = 2, logger);
+        await scheduler.Started.WaitAsync(TimeSpan.FromSeconds(30));
+        logger.Messages.Clear(); // the warm-up's own steps
+        var request = Request("Trace every step of this one", 3);
+        var n = request.Prompt.Length;
+
+        var (_, result) = await CollectAsync(Submit(scheduler, request));
+
+        Assert.Equal(3, result.CompletionTokens);
+        var steps = logger.Messages.Where(m => m.StartsWith("Step of ", StringComparison.Ordinal)).ToList();
+        // The prompt in one step (its last row gives the first token), then one step per further generated token.
+        Assert.Contains(steps, m => Regex.IsMatch(m, $@"^Step of {n} tokens in \d+\.\d ms: \d+:{n}p$"));
+        Assert.Equal(2, steps.Count(m => Regex.IsMatch(m, @"^Step of 1 tokens in \d+\.\d ms: \d+:1g$")));
+    }
+
+    private sealed class ListLogger : ILogger
+    {
+        public ConcurrentQueue<string> Messages { get; } = new();
+
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            Messages.Enqueue(formatter(state, exception));
     }
 
     [Fact]

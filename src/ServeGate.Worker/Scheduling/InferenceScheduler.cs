@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using ServeGate.LlamaCpp;
@@ -700,6 +701,10 @@ public sealed class InferenceScheduler : IAsyncDisposable
         _counters.DecodeSeconds += seconds;
         _counters.Steps++;
         var total = _batch.Count;
+        if (_logger.IsEnabled(LogLevel.Trace))
+        {
+            SchedulerLog.Step(_logger, total, seconds * 1000, DescribeStep());
+        }
 
         // Attribute the step's wall time to sequences in proportion to the tokens each contributed to it.
         foreach (var job in _active)
@@ -720,6 +725,16 @@ public sealed class InferenceScheduler : IAsyncDisposable
             }
         }
     }
+
+    /// <summary>
+    /// What each sequence put in the step, in batch order: <c>sequence:tokens</c> and <c>p</c> for a prompt chunk or
+    /// <c>g</c> for a generated token (e.g. <c>0:1g 1:128p 3:1g</c>). With the per-sequence layout llama.cpp cuts a
+    /// step into micro-batches of equal tokens per sequence over consecutive sequence ids, so this shows how many it
+    /// became.
+    /// </summary>
+    private string DescribeStep() => string.Join(' ', (_perSequence ? _byLane : _active)
+        .Where(j => j.StepTokens > 0)
+        .Select(j => string.Create(CultureInfo.InvariantCulture, $"{j.Slot!.Id.Value}:{j.StepTokens}{(j.IsGenerating ? 'g' : 'p')}")));
 
     private void BuildBatch()
     {
@@ -1231,6 +1246,9 @@ internal static partial class SchedulerLog
 
     [LoggerMessage(EventId = 2004, Level = LogLevel.Information, Message = "Attention tiles measured (ms, depth 0 / {Depth}): 40-row chunk {ShortMs:F1} / {ShortDeepMs:F1}, 64-row tile {TileMs:F1} / {TileDeepMs:F1}; a 40-token suffix recomputes to a tile {Where}")]
     public static partial void TilesMeasured(ILogger logger, int depth, double shortMs, double shortDeepMs, double tileMs, double tileDeepMs, string where);
+
+    [LoggerMessage(EventId = 2005, Level = LogLevel.Trace, Message = "Step of {Tokens} tokens in {Milliseconds:F1} ms: {Sequences}")]
+    public static partial void Step(ILogger logger, int tokens, double milliseconds, string sequences);
 
     [LoggerMessage(EventId = 2000, Level = LogLevel.Critical, Message = "The scheduler loop stopped after an unexpected error")]
     public static partial void Crashed(ILogger logger, Exception exception);
