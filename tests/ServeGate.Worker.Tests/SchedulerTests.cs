@@ -570,6 +570,40 @@ public abstract class SchedulerTests(TinyModelFixture models) : IClassFixture<Ti
         Assert.Equal(2, steps.Count(m => Regex.IsMatch(m, @"^Step of 1 tokens in \d+\.\d ms: \d+:1g$")));
     }
 
+    [Fact]
+    public async Task ChunkedPrefill_OtherWaitingPromptsRideInTheStepsMicroBatch()
+    {
+        var logger = new ListLogger();
+        await using var scheduler = NewScheduler(o =>
+        {
+            o.Parallel = 4;
+            o.PrefillChunkTokens = 32;
+        }, logger);
+        using var stop = new CancellationTokenSource();
+        var running = Submit(scheduler, Request("A running stream", 1000), stop.Token);
+        await running.Events.ReadAsync(); // generating
+        var prompts = new[] { "first waiting prompt ", "second waiting prompt ", "third waiting prompt " }
+            .Select(p => Request(string.Concat(Enumerable.Repeat(p, 40)), 2)).ToArray();
+        Assert.All(prompts, p => Assert.True(p.Prompt.Length > 64));
+
+        var results = await Task.WhenAll(prompts.Select(p => CollectAsync(Submit(scheduler, p))));
+        await stop.CancelAsync();
+
+        Assert.All(results, r => Assert.Equal(2, r.Result.CompletionTokens));
+        var steps = logger.Messages.Where(m => m.StartsWith("Step of ", StringComparison.Ordinal)).ToList();
+        if (Layout == KvCacheLayout.PerSequence)
+        {
+            // One prompt's 32-token chunk beside the running stream's token, and the others' one token each (they
+            // would otherwise split the step's one-token-per-sequence micro-batch).
+            Assert.Contains(steps, m => m.Contains(":32p", StringComparison.Ordinal) && Regex.Matches(m, @":1p\b").Count == 2);
+        }
+        else
+        {
+            // One pool: every prompt within the step's budget, no single tokens.
+            Assert.DoesNotContain(steps, m => Regex.IsMatch(m, @":1p\b"));
+        }
+    }
+
     private sealed class ListLogger : ILogger
     {
         public ConcurrentQueue<string> Messages { get; } = new();

@@ -758,25 +758,41 @@ public sealed class InferenceScheduler : IAsyncDisposable
             budget = Math.Min(budget, _options.PrefillChunkTokens);
         }
 
+        var chunked = false;
         foreach (var job in _active)
         {
-            if (job.IsGenerating || budget <= 0 || (job.AwaitingPrefix && !TryAttachPrefix(job)))
+            if (job.IsGenerating)
             {
                 continue;
             }
-
-            job.StepTokens = Math.Min(job.Request.Prompt.Length - job.PrefillPosition, budget);
-            budget -= job.StepTokens;
 
             // Per sequence, while others generate: one prompt's chunk per step. llama.cpp cuts a step over several
             // streams into micro-batches of equal tokens per stream, so prompts of unequal remaining lengths beside
             // running streams become several small micro-batches, each reading every weight and running attention
             // on a few rows per stream. The shared-prefix burst prefilled its suffixes in 2.0 s this way and in
             // 3.4 s three at a time (docs/architecture.md, "Chunked prefill").
-            if (_perSequence && generating > 0)
+            if (chunked)
             {
-                break;
+                // The other waiting prompts put in one token each: llama.cpp's micro-batches span consecutive
+                // sequence ids only, so a lane left out splits the step's one-token-per-lane micro-batch in two (an
+                // extra pass over every weight); with it, that token rides in the micro-batch that runs anyway. Not
+                // a suffix on a reused prefix: its chunk may have been sized to fill an attention tile.
+                if (!job.AwaitingPrefix && job.CachedTokens == 0)
+                {
+                    job.StepTokens = 1;
+                }
+
+                continue;
             }
+
+            if (budget <= 0 || (job.AwaitingPrefix && !TryAttachPrefix(job)))
+            {
+                continue;
+            }
+
+            job.StepTokens = Math.Min(job.Request.Prompt.Length - job.PrefillPosition, budget);
+            budget -= job.StepTokens;
+            chunked = _perSequence && generating > 0;
         }
 
         if (_perSequence)
