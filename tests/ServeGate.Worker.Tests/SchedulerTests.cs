@@ -604,6 +604,52 @@ public abstract class SchedulerTests(TinyModelFixture models) : IClassFixture<Ti
         }
     }
 
+    [Fact]
+    public async Task OutOfIdle_RequestsArrivingTogetherStartInOneStep()
+    {
+        var logger = new ListLogger();
+        await using var scheduler = NewScheduler(o =>
+        {
+            o.Parallel = 4;
+            o.GatherWindow = TimeSpan.FromMilliseconds(500);
+        }, logger);
+        await scheduler.Started.WaitAsync(TimeSpan.FromSeconds(30));
+        logger.Messages.Clear();
+
+        var handles = new List<GenerationHandle>();
+        foreach (var word in new[] { "alpha", "beta", "gamma", "delta" })
+        {
+            handles.Add(Submit(scheduler, Request($"The {word} request arrives a little after the one before it", 2)));
+            await Task.Delay(40); // clients' requests reach the server a few milliseconds apart
+        }
+
+        await Task.WhenAll(handles.Select(CollectAsync));
+
+        // All four prompts in the first step, none alone.
+        var first = logger.Messages.First(m => m.StartsWith("Step of ", StringComparison.Ordinal));
+        Assert.Equal(4, Regex.Matches(first, @":\d+p\b").Count);
+    }
+
+    [Fact]
+    public async Task OutOfIdle_WaitsOnlyForAsManyAsFinishedTogether()
+    {
+        var window = TimeSpan.FromSeconds(2);
+        await using var scheduler = NewScheduler(o =>
+        {
+            o.Parallel = 4;
+            o.GatherWindow = window;
+        });
+        await scheduler.Started.WaitAsync(TimeSpan.FromSeconds(30));
+
+        // Before any request it expects a full batch, and waits the window for the rest of it.
+        var (_, alone) = await CollectAsync(Submit(scheduler, Request("A first request on its own", 2)));
+        // One request finished last: the next one alone starts at once.
+        var (_, next) = await CollectAsync(Submit(scheduler, Request("The next request on its own", 2)));
+
+        Assert.True(alone.QueueMs + alone.TimeToFirstTokenMs >= window.TotalMilliseconds * 0.9, $"{alone.QueueMs} + {alone.TimeToFirstTokenMs} ms");
+        Assert.True(next.TimeToFirstTokenMs < window.TotalMilliseconds / 2, $"{next.TimeToFirstTokenMs} ms");
+    }
+
     private sealed class ListLogger : ILogger
     {
         public ConcurrentQueue<string> Messages { get; } = new();

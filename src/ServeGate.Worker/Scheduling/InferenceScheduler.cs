@@ -29,6 +29,10 @@ public sealed class InferenceScheduler : IAsyncDisposable
     private readonly List<Job> _active = [];
     private readonly List<Job> _byLane = [];
     private readonly bool _perSequence;
+
+    // Requests that finished in the step that left the scheduler idle (before the first request, all it runs at once):
+    // as many may arrive together next (GatherArrivals).
+    private int _expectedArrivals;
     private readonly LlamaBatch _batch;
     private readonly LlamaToken[] _endOfGenerationTokens;
     private readonly CancellationTokenSource _stopping = new();
@@ -50,6 +54,7 @@ public sealed class InferenceScheduler : IAsyncDisposable
         _logger = logger;
         _time = time ?? TimeProvider.System;
         _parallel = options.ResolveParallel();
+        _expectedArrivals = _parallel;
         var sequenceLimit = Math.Min(options.ContextLength, model.TrainedContextLength > 0 ? model.TrainedContextLength : options.ContextLength);
         _perSequence = options.KvLayout == KvCacheLayout.PerSequence;
         _slotCount = _parallel + options.ResolveCacheSlots();
@@ -279,6 +284,7 @@ public sealed class InferenceScheduler : IAsyncDisposable
             {
                 _options.FaultForTest?.Invoke(SchedulerFaultPoint.Loop);
                 DropCancelled();
+                var wasIdle = _active.Count == 0;
                 Admit();
                 if (_active.Count == 0)
                 {
@@ -290,7 +296,17 @@ public sealed class InferenceScheduler : IAsyncDisposable
                     continue;
                 }
 
+                if (wasIdle)
+                {
+                    GatherArrivals();
+                }
+
+                var running = _active.Count;
                 Step();
+                if (_active.Count == 0)
+                {
+                    _expectedArrivals = running;
+                }
             }
         }
         catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
@@ -350,6 +366,38 @@ public sealed class InferenceScheduler : IAsyncDisposable
 
     /// <summary>Per sequence, the lane a request admitted now takes: the lowest free one (see <see cref="Start"/>).</summary>
     private Slot NextFreeLane() => _slots.Take(_parallel).First(s => s.Job is null);
+
+    /// <summary>
+    /// Out of idle, with fewer requests than finished together when the scheduler went idle: admits the others as
+    /// they arrive, waiting up to <see cref="SchedulerOptions.GatherWindow"/> after each, so their prompts start in
+    /// one step (see the option).
+    /// </summary>
+    private void GatherArrivals()
+    {
+        var window = _options.GatherWindow;
+        var expected = Math.Min(_expectedArrivals, _parallel);
+        _expectedArrivals = 0; // once per idle period
+        while (window > TimeSpan.Zero && _active.Count < expected && !_stopping.IsCancellationRequested)
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+            timeout.CancelAfter(window);
+            try
+            {
+                _queue.Reader.WaitToReadAsync(timeout.Token).AsTask().GetAwaiter().GetResult();
+            }
+            catch (OperationCanceledException) when (!_stopping.IsCancellationRequested)
+            {
+                return; // nothing more within the window
+            }
+
+            var before = _active.Count;
+            Admit();
+            if (_active.Count == before)
+            {
+                return; // cancelled while queued, or the queue is closing
+            }
+        }
+    }
 
     private void WaitForWork()
     {

@@ -152,6 +152,17 @@ public sealed class SchedulerOptions
     public bool InlineStreaming { get; set; } = true;
 
     /// <summary>
+    /// When the scheduler has been idle and requests arrive, how long it waits after each arrival for the rest of a
+    /// batch before the first step (0: not at all). It waits only while fewer requests have arrived than finished
+    /// together when it last went idle (all of <see cref="Parallel"/> before its first request): clients that send
+    /// their next request when one finishes send as many as just finished. Their prompts are then prefilled in one
+    /// step, as llama-server does, rather than the first alone and the rest in a chunk per step beside it; that
+    /// staircase of steps kept the sequences out of step for the rest of a run and cost concurrency 8 about a tenth
+    /// of a wave (docs/benchmarks.md, "Session 10"). A request alone, or one finishing while others run, never waits.
+    /// </summary>
+    public TimeSpan GatherWindow { get; set; } = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>
     /// For tests: called on the scheduler's thread before its warm-up and at each turn of its loop. An exception it
     /// throws stops the scheduler as a failed <c>llama_decode</c> would, which llama.cpp cannot be made to do on demand.
     /// Internal, so configuration never binds it.
@@ -196,6 +207,11 @@ public sealed class SchedulerOptions
         if (MaxQueue < 0)
         {
             yield return $"MaxQueue must not be negative ({MaxQueue}).";
+        }
+
+        if (GatherWindow < TimeSpan.Zero || GatherWindow > TimeSpan.FromSeconds(1))
+        {
+            yield return $"GatherWindow must be between 0 and 1 second, not {GatherWindow}.";
         }
 
         if (ThreadPoll is < 0 or > 100)
