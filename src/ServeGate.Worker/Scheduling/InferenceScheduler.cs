@@ -368,19 +368,22 @@ public sealed class InferenceScheduler : IAsyncDisposable
     private Slot NextFreeLane() => _slots.Take(_parallel).First(s => s.Job is null);
 
     /// <summary>
-    /// Out of idle, with fewer requests than finished together when the scheduler went idle: admits the others as
-    /// they arrive, waiting up to <see cref="SchedulerOptions.GatherWindow"/> after each, so their prompts start in
-    /// one step (see the option).
+    /// Out of idle: admits further arrivals before the first step, so that prompts sent together start in one step
+    /// (see <see cref="SchedulerOptions.GatherWindow"/>). While fewer have come than finished together when the
+    /// scheduler went idle, it waits up to the window after each arrival; otherwise it looks a tenth of the window
+    /// for a second one, and one arriving that soon means a batch is arriving: then it gathers up to all it runs.
     /// </summary>
     private void GatherArrivals()
     {
         var window = _options.GatherWindow;
         var expected = Math.Min(_expectedArrivals, _parallel);
         _expectedArrivals = 0; // once per idle period
-        while (window > TimeSpan.Zero && _active.Count < expected && !_stopping.IsCancellationRequested)
+        var probing = _active.Count >= expected;
+        while (window > TimeSpan.Zero && _active.Count < _parallel && (probing || _active.Count < expected)
+            && !_stopping.IsCancellationRequested)
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
-            timeout.CancelAfter(window);
+            timeout.CancelAfter(probing ? window / 10 : window);
             try
             {
                 _queue.Reader.WaitToReadAsync(timeout.Token).AsTask().GetAwaiter().GetResult();
@@ -395,6 +398,12 @@ public sealed class InferenceScheduler : IAsyncDisposable
             if (_active.Count == before)
             {
                 return; // cancelled while queued, or the queue is closing
+            }
+
+            if (probing)
+            {
+                probing = false;
+                expected = _parallel;
             }
         }
     }

@@ -153,12 +153,13 @@ public sealed class SchedulerOptions
 
     /// <summary>
     /// When the scheduler has been idle and requests arrive, how long it waits after each arrival for the rest of a
-    /// batch before the first step (0: not at all). It waits only while fewer requests have arrived than finished
-    /// together when it last went idle (all of <see cref="Parallel"/> before its first request): clients that send
-    /// their next request when one finishes send as many as just finished. Their prompts are then prefilled in one
-    /// step, as llama-server does, rather than the first alone and the rest in a chunk per step beside it; that
-    /// staircase of steps kept the sequences out of step for the rest of a run and cost concurrency 8 about a tenth
-    /// of a wave (docs/benchmarks.md, "Session 10"). A request alone, or one finishing while others run, never waits.
+    /// batch before the first step (0: not at all). It waits so while fewer requests have arrived than finished
+    /// together when it went idle (all of <see cref="Parallel"/> before its first request): clients that send their
+    /// next request when one finishes send as many as just finished. Otherwise it looks a tenth of the window for a
+    /// second arrival (a request alone waits that long), and one arriving that soon starts a batch it gathers in
+    /// full. The prompts then start in one step, as llama-server prefills them, rather than the first alone and the
+    /// rest a chunk per step beside it: that staircase kept the sequences out of step for the rest of a run, and a
+    /// wave's eight prompts took a third longer that way (docs/benchmarks.md, "Session 10").
     /// </summary>
     public TimeSpan GatherWindow { get; set; } = TimeSpan.FromMilliseconds(20);
 
