@@ -15,4 +15,13 @@ public sealed class SchedulerOptionsTests
     [Fact]
     public void Validate_UnknownFlashAttentionMode_IsReported() =>
         Assert.Contains(new SchedulerOptions { FlashAttention = (FlashAttentionMode)7 }.Validate(), e => e.Contains("FlashAttention", StringComparison.Ordinal));
+
+    [Theory]
+    [InlineData(-1, true)]
+    [InlineData(0, false)]
+    [InlineData(20, false)]
+    [InlineData(1001, true)]
+    public void Validate_GatherWindow_BetweenZeroAndOneSecond(int milliseconds, bool reported) =>
+        Assert.Equal(reported, new SchedulerOptions { GatherWindow = TimeSpan.FromMilliseconds(milliseconds) }.Validate()
+            .Any(e => e.StartsWith("GatherWindow", StringComparison.Ordinal)));
 }

@@ -29,10 +29,6 @@ public sealed class InferenceScheduler : IAsyncDisposable
     private readonly List<Job> _active = [];
     private readonly List<Job> _byLane = [];
     private readonly bool _perSequence;
-
-    // Requests that finished in the step that left the scheduler idle (before the first request, all it runs at once):
-    // as many may arrive together next (GatherArrivals).
-    private int _expectedArrivals;
     private readonly LlamaBatch _batch;
     private readonly LlamaToken[] _endOfGenerationTokens;
     private readonly CancellationTokenSource _stopping = new();
@@ -46,6 +42,10 @@ public sealed class InferenceScheduler : IAsyncDisposable
     private long _useClock;
     private AttentionTileCosts? _tileCosts;
     private Exception? _failure;
+
+    // Requests that finished in the step that left the scheduler idle (before the first request, all it runs at once):
+    // as many may arrive together next (GatherArrivals).
+    private int _expectedArrivals;
 
     public InferenceScheduler(LlamaModel model, SchedulerOptions options, ILogger logger, TimeProvider? time = null)
     {
