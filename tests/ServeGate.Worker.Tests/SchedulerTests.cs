@@ -652,6 +652,27 @@ public abstract class SchedulerTests(TinyModelFixture models) : IClassFixture<Ti
         Assert.True(next.TimeToFirstTokenMs < window.TotalMilliseconds / 2, $"{next.TimeToFirstTokenMs} ms");
     }
 
+    [Fact]
+    public async Task OutOfIdle_ShutdownWhileGathering_EndsTheWaitingRequestWithAnError()
+    {
+        var scheduler = NewScheduler(o =>
+        {
+            o.Parallel = 4;
+            o.GatherWindow = TimeSpan.FromSeconds(1);
+        });
+        await scheduler.Started.WaitAsync(TimeSpan.FromSeconds(30));
+        // Before any request a full batch is expected: this one waits the window for three more.
+        var handle = Submit(scheduler, Request("A request that waits for company", 4));
+        await Task.Delay(100);
+
+        await scheduler.DisposeAsync();
+        var (_, result) = await CollectAsync(handle).WaitAsync(TimeSpan.FromSeconds(30));
+
+        // Ended, not left waiting: the queue's closing ends the gathering (a step may still run as the loop stops).
+        Assert.Equal(FinishReason.Error, result.FinishReason);
+        Assert.Contains("shutting down", result.Error, StringComparison.Ordinal);
+    }
+
     private sealed class ListLogger : ILogger
     {
         public ConcurrentQueue<string> Messages { get; } = new();

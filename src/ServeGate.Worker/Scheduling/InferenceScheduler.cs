@@ -382,15 +382,9 @@ public sealed class InferenceScheduler : IAsyncDisposable
         while (window > TimeSpan.Zero && _active.Count < _parallel && (probing || _active.Count < expected)
             && !_stopping.IsCancellationRequested)
         {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
-            timeout.CancelAfter(probing ? window / 10 : window);
-            try
+            if (!WaitForWork(probing ? window / 10 : window))
             {
-                _queue.Reader.WaitToReadAsync(timeout.Token).AsTask().GetAwaiter().GetResult();
-            }
-            catch (OperationCanceledException) when (!_stopping.IsCancellationRequested)
-            {
-                return; // nothing more within the window
+                return; // nothing more within the window, or the queue closed for shutdown
             }
 
             var before = _active.Count;
@@ -408,10 +402,27 @@ public sealed class InferenceScheduler : IAsyncDisposable
         }
     }
 
-    private void WaitForWork()
+    /// <summary>
+    /// Blocks until a request is queued (true), the queue is closed for shutdown (false) or, with
+    /// <paramref name="within"/>, that much time has passed (false).
+    /// </summary>
+    private bool WaitForWork(TimeSpan? within = null)
     {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+        if (within is { } limit)
+        {
+            timeout.CancelAfter(limit);
+        }
+
         // Blocking is right here: this thread exists only to drive the context.
-        _queue.Reader.WaitToReadAsync(_stopping.Token).AsTask().GetAwaiter().GetResult();
+        try
+        {
+            return _queue.Reader.WaitToReadAsync(timeout.Token).AsTask().GetAwaiter().GetResult();
+        }
+        catch (OperationCanceledException) when (!_stopping.IsCancellationRequested)
+        {
+            return false;
+        }
     }
 
     private void Admit()
