@@ -673,6 +673,48 @@ public abstract class SchedulerTests(TinyModelFixture models) : IClassFixture<Ti
         Assert.Contains("shutting down", result.Error, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Dispose_StopsTheSchedulerThreadWhileTheThreadPoolIsBusy()
+    {
+        var scheduler = NewScheduler(o => o.Parallel = 1);
+        await scheduler.Started.WaitAsync(TimeSpan.FromSeconds(30));
+        using var gate = new ManualResetEventSlim();
+        var blockers = new List<Task>();
+        try
+        {
+            // Every pool thread held, with work still queued behind them: the pool has no thread to lend.
+            var saturated = Stopwatch.StartNew();
+            while (ThreadPool.PendingWorkItemCount == 0 && saturated.Elapsed < TimeSpan.FromSeconds(10))
+            {
+                for (var i = 0; i < ThreadPool.ThreadCount + 2; i++)
+                {
+                    blockers.Add(Task.Run(() => gate.Wait(TimeSpan.FromSeconds(30))));
+                }
+
+                Thread.Sleep(10);
+            }
+
+            Assert.True(ThreadPool.PendingWorkItemCount > 0, "could not occupy the thread pool");
+            var stopping = Stopwatch.StartNew();
+            var disposing = scheduler.DisposeAsync().AsTask(); // its synchronous part closes the queue and cancels
+
+            // The scheduler thread wakes from its wait and ends without a pool thread (the pool adds one only every
+            // ~0.5 s when starved; before, the wake-up and the cancellation each needed one).
+            // Waited on by blocking: an await would itself need a pool thread to resume.
+#pragma warning disable xUnit1031
+            var stopped = scheduler.Stopped.Wait(TimeSpan.FromSeconds(0.4));
+#pragma warning restore xUnit1031
+            Assert.True(stopped, $"the scheduler thread had not ended after {stopping.ElapsedMilliseconds} ms");
+            gate.Set();
+            await disposing.WaitAsync(TimeSpan.FromSeconds(30));
+        }
+        finally
+        {
+            gate.Set();
+            await Task.WhenAll(blockers).WaitAsync(TimeSpan.FromSeconds(30));
+        }
+    }
+
     private sealed class ListLogger : ILogger
     {
         public ConcurrentQueue<string> Messages { get; } = new();

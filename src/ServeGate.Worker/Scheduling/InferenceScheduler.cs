@@ -18,6 +18,7 @@ namespace ServeGate.Worker.Scheduling;
 public sealed class InferenceScheduler : IAsyncDisposable
 {
     private const string CrashedError = "The model's scheduler stopped after an internal error.";
+    private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(30);
 
     private readonly LlamaModel _model;
     private readonly LlamaContext _context;
@@ -32,13 +33,13 @@ public sealed class InferenceScheduler : IAsyncDisposable
     private readonly LlamaBatch _batch;
     private readonly LlamaToken[] _endOfGenerationTokens;
     private readonly CancellationTokenSource _stopping = new();
-    private readonly Thread _thread;
     private readonly int _parallel;
     private readonly int _sequenceLimit;
     private readonly int _slotCount;
     private readonly byte[] _pieceBuffer = new byte[256];
     private readonly SchedulerCounters _counters = new();
     private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _useClock;
     private AttentionTileCosts? _tileCosts;
     private Exception? _failure;
@@ -94,9 +95,13 @@ public sealed class InferenceScheduler : IAsyncDisposable
         {
             SingleReader = true,
             FullMode = BoundedChannelFullMode.Wait,
+
+            // The only waiter is the scheduler thread, blocked in WaitForWork: a write (or the queue's closing, or a
+            // timeout) wakes it directly instead of through a thread-pool continuation, so neither a request's start
+            // nor a shutdown waits for the pool when it is busy or short of threads.
+            AllowSynchronousContinuations = true,
         });
-        _thread = new Thread(Run) { IsBackground = true, Name = "servegate-scheduler" };
-        _thread.Start();
+        new Thread(Run) { IsBackground = true, Name = "servegate-scheduler" }.Start();
     }
 
     /// <summary>Concurrent sequences.</summary>
@@ -113,6 +118,9 @@ public sealed class InferenceScheduler : IAsyncDisposable
     /// restore of saved prefixes (or when it stops before). Requests submitted earlier wait in the queue.
     /// </summary>
     public Task Started => _started.Task;
+
+    /// <summary>Completes when the scheduler thread has ended (disposal or a crash): the context is no longer in use then.</summary>
+    internal Task Stopped => _stopped.Task;
 
     /// <summary>
     /// The error that stopped the scheduler's loop (a failed <c>llama_decode</c>, in the warm-up or later), or null. Once
@@ -319,27 +327,34 @@ public sealed class InferenceScheduler : IAsyncDisposable
         }
         finally
         {
-            _started.TrySetResult();
-
-            // Nothing queues behind a loop that has stopped: TrySubmit fails from here on.
-            _queue.Writer.TryComplete();
-            var failed = Failure is not null;
-            var reason = failed ? CrashedError : "The model is shutting down.";
-            foreach (var job in _active.ToList())
+            try
             {
-                Finish(job, FinishReason.Error, reason);
+                _started.TrySetResult();
+
+                // Nothing queues behind a loop that has stopped: TrySubmit fails from here on.
+                _queue.Writer.TryComplete();
+                var failed = Failure is not null;
+                var reason = failed ? CrashedError : "The model is shutting down.";
+                foreach (var job in _active.ToList())
+                {
+                    Finish(job, FinishReason.Error, reason);
+                }
+
+                // After a crash the cells may not match what the slots record: keep the prefixes saved before instead.
+                if (!failed)
+                {
+                    SavePrefixes();
+                }
+
+                while (_queue.Reader.TryRead(out var job))
+                {
+                    Interlocked.Decrement(ref _counters.QueueDepth);
+                    job.Handle.Complete(new GenerationResult { FinishReason = FinishReason.Error, Error = reason });
+                }
             }
-
-            // After a crash the cells may not match what the slots record: keep the prefixes saved before instead.
-            if (!failed)
+            finally
             {
-                SavePrefixes();
-            }
-
-            while (_queue.Reader.TryRead(out var job))
-            {
-                Interlocked.Decrement(ref _counters.QueueDepth);
-                job.Handle.Complete(new GenerationResult { FinishReason = FinishReason.Error, Error = reason });
+                _stopped.TrySetResult();
             }
         }
     }
@@ -1150,9 +1165,23 @@ public sealed class InferenceScheduler : IAsyncDisposable
             return;
         }
 
+        // Cancelled here, not through CancelAsync: the callbacks only end the scheduler thread's wait (the queue wakes
+        // it inline), and nothing on the way to the thread's end needs the thread pool. Awaited, not joined: a pool
+        // thread blocked in Join, with two schedulers stopping together on two cores, held a shutdown ~0.8 s until the
+        // pool added a thread.
         _queue.Writer.TryComplete();
-        await _stopping.CancelAsync().ConfigureAwait(false);
-        await Task.Run(() => _thread.Join(TimeSpan.FromSeconds(30))).ConfigureAwait(false);
+        _stopping.Cancel();
+        try
+        {
+            await _stopped.Task.WaitAsync(StopTimeout).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // The thread may still be inside llama.cpp: leave the context to the process's end rather than free it under it.
+            SchedulerLog.StopTimedOut(_logger, StopTimeout.TotalSeconds);
+            return;
+        }
+
         _batch.Dispose();
         _context.Dispose();
         _stopping.Dispose();
@@ -1333,6 +1362,9 @@ internal static partial class SchedulerLog
 
     [LoggerMessage(EventId = 2005, Level = LogLevel.Trace, Message = "Step of {Tokens} tokens in {Milliseconds:F1} ms: {Sequences}")]
     public static partial void Step(ILogger logger, int tokens, double milliseconds, string sequences);
+
+    [LoggerMessage(EventId = 2006, Level = LogLevel.Error, Message = "The scheduler did not stop within {Seconds} s; its llama.cpp context is left open")]
+    public static partial void StopTimedOut(ILogger logger, double seconds);
 
     [LoggerMessage(EventId = 2000, Level = LogLevel.Critical, Message = "The scheduler loop stopped after an unexpected error")]
     public static partial void Crashed(ILogger logger, Exception exception);
