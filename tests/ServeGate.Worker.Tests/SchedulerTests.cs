@@ -653,6 +653,73 @@ public abstract class SchedulerTests(TinyModelFixture models) : IClassFixture<Ti
     }
 
     [Fact]
+    public async Task OutOfIdle_PromptsArrivingDuringTheFirstStepJoinTheNextInFull()
+    {
+        var logger = new ListLogger();
+        using var firstStep = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        var armed = 0;
+        await using var scheduler = NewScheduler(o =>
+        {
+            o.Parallel = 4;
+            o.PrefillChunkTokens = 32;
+            o.GatherWindow = TimeSpan.Zero; // the first request starts alone at once, as when the rest come too late
+            o.FaultForTest = point =>
+            {
+                // Holds the first step after arming until the late prompts are queued: they arrive during it.
+                if (point == SchedulerFaultPoint.Decode && Interlocked.Exchange(ref armed, 0) == 1)
+                {
+                    firstStep.Set();
+                    release.Wait(TimeSpan.FromSeconds(30));
+                }
+            };
+        }, logger);
+        await scheduler.Started.WaitAsync(TimeSpan.FromSeconds(30));
+        Volatile.Write(ref armed, 1);
+        var first = Submit(scheduler, Request("The first request of a batch", 4));
+        Assert.True(firstStep.Wait(TimeSpan.FromSeconds(30)));
+        var late = new[] { "first late arrival ", "second late arrival " }
+            .Select(p => Request(string.Concat(Enumerable.Repeat(p, 20)), 2)).ToArray();
+        Assert.All(late, p => Assert.True(p.Prompt.Length > 40));
+        var lateHandles = late.Select(p => Submit(scheduler, p)).ToArray();
+        release.Set();
+
+        var results = await Task.WhenAll(lateHandles.Append(first).Select(CollectAsync)).WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.All(results, r => Assert.Equal(FinishReason.Length, r.Result.FinishReason));
+        var steps = logger.Messages.Where(m => m.StartsWith("Step of ", StringComparison.Ordinal)).ToList();
+        // Beside the first request's second token, both late prompts put in a full chunk (32 tokens), not one prompt's
+        // chunk per step: they then generate in step with each other.
+        Assert.Contains(steps, m => Regex.IsMatch(m, @"\d+:1g \d+:32p \d+:32p$"));
+    }
+
+    [Fact]
+    public async Task ChunkedPrefill_PromptsArrivingAfterTheFirstStepComeOneChunkPerStep()
+    {
+        var logger = new ListLogger();
+        await using var scheduler = NewScheduler(o =>
+        {
+            o.Parallel = 4;
+            o.PrefillChunkTokens = 32;
+            o.GatherWindow = TimeSpan.Zero;
+        }, logger);
+        using var stop = new CancellationTokenSource();
+        var running = Submit(scheduler, Request("A running stream", 1000), stop.Token);
+        await running.Events.ReadAsync(); // its first step is over
+        var late = new[] { "first late arrival ", "second late arrival " }
+            .Select(p => Request(string.Concat(Enumerable.Repeat(p, 20)), 2)).ToArray();
+
+        var results = await Task.WhenAll(late.Select(p => CollectAsync(Submit(scheduler, p)))).WaitAsync(TimeSpan.FromSeconds(60));
+        await stop.CancelAsync();
+
+        Assert.All(results, r => Assert.Equal(2, r.Result.CompletionTokens));
+        var steps = logger.Messages.Where(m => m.StartsWith("Step of ", StringComparison.Ordinal)).ToList();
+        // The chunk bounds what a running stream waits for a token: never two prompts' chunks in one step.
+        Assert.DoesNotContain(steps, m => Regex.IsMatch(m, @":32p \d+:32p"));
+        Assert.Contains(steps, m => m.Contains(":32p", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task OutOfIdle_ShutdownWhileGathering_EndsTheWaitingRequestWithAnError()
     {
         var scheduler = NewScheduler(o =>

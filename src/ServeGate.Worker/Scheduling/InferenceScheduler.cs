@@ -48,6 +48,11 @@ public sealed class InferenceScheduler : IAsyncDisposable
     // as many may arrive together next (GatherArrivals).
     private int _expectedArrivals;
 
+    // Steps since the scheduler last came out of idle, and when the first of them ended: prompts that arrived during
+    // it join the next step in full (BuildBatch).
+    private int _stepsSinceIdle;
+    private long _firstStepEndedAt;
+
     public InferenceScheduler(LlamaModel model, SchedulerOptions options, ILogger logger, TimeProvider? time = null)
     {
         _model = model;
@@ -307,6 +312,7 @@ public sealed class InferenceScheduler : IAsyncDisposable
                 if (wasIdle)
                 {
                     GatherArrivals();
+                    _stepsSinceIdle = 0;
                 }
 
                 var running = _active.Count;
@@ -756,6 +762,7 @@ public sealed class InferenceScheduler : IAsyncDisposable
         // A step's time starts before its batch is built: attaching a cached prefix copies KV cells then.
         var started = _time.GetTimestamp();
         BuildBatch();
+        _options.FaultForTest?.Invoke(SchedulerFaultPoint.Decode);
         var status = _context.Decode(_batch);
         while (status == 1)
         {
@@ -783,6 +790,10 @@ public sealed class InferenceScheduler : IAsyncDisposable
         var seconds = _time.GetElapsedTime(started).TotalSeconds;
         _counters.DecodeSeconds += seconds;
         _counters.Steps++;
+        if (_stepsSinceIdle++ == 0)
+        {
+            _firstStepEndedAt = _time.GetTimestamp();
+        }
         var total = _batch.Count;
         if (_logger.IsEnabled(LogLevel.Trace))
         {
@@ -836,6 +847,24 @@ public sealed class InferenceScheduler : IAsyncDisposable
 
         // Prompt tokens for this step, in admission order (an earlier request's prompt goes first).
         var budget = _options.BatchSize - generating;
+        if (generating > 0 && _stepsSinceIdle == 1)
+        {
+            // The step after the first out of idle: the sequences generating started in that first step, and plain
+            // prompts that arrived during it (a batch whose first request came ahead of the rest, beyond the gather
+            // window) join them now, up to a chunk each, as if gathered with them. One prompt per step would have
+            // them follow a step apart each, out of step with each other for as long as their clients keep sending.
+            // Not a suffix on a reused prefix: several of those beside running streams make many small micro-batches.
+            foreach (var job in _active)
+            {
+                if (!job.IsGenerating && !job.AwaitingPrefix && job.CachedTokens == 0 && budget > 0
+                    && job.EnqueuedAt <= _firstStepEndedAt)
+                {
+                    job.StepTokens = Math.Min(Math.Min(job.Request.Prompt.Length - job.PrefillPosition, _options.PrefillChunkTokens), budget);
+                    budget -= job.StepTokens;
+                }
+            }
+        }
+
         if (generating > 0)
         {
             budget = Math.Min(budget, _options.PrefillChunkTokens);
@@ -844,7 +873,7 @@ public sealed class InferenceScheduler : IAsyncDisposable
         var chunked = false;
         foreach (var job in _active)
         {
-            if (job.IsGenerating)
+            if (job.IsGenerating || job.StepTokens > 0)
             {
                 continue;
             }

@@ -28,6 +28,9 @@ internal enum SchedulerFaultPoint
 
     /// <summary>At each turn of the loop, before it admits requests.</summary>
     Loop,
+
+    /// <summary>In each step, before <c>llama_decode</c> (requests submitted then arrive during the step).</summary>
+    Decode,
 }
 
 /// <summary>Whether llama.cpp computes attention with its flash-attention kernels.</summary>
@@ -159,12 +162,13 @@ public sealed class SchedulerOptions
     /// second arrival (a request alone waits that long), and one arriving that soon starts a batch it gathers in
     /// full. The prompts then start in one step, as llama-server prefills them, rather than the first alone and the
     /// rest a chunk per step beside it: that staircase kept the sequences out of step for the rest of a run, and a
-    /// wave's eight prompts took a third longer that way (docs/benchmarks.md, "Session 10").
+    /// wave's eight prompts took a third longer that way (docs/benchmarks.md, "Session 10"). Prompts that still come
+    /// during the first step join in the next one, up to <see cref="PrefillChunkTokens"/> each.
     /// </summary>
     public TimeSpan GatherWindow { get; set; } = TimeSpan.FromMilliseconds(20);
 
     /// <summary>
-    /// For tests: called on the scheduler's thread before its warm-up and at each turn of its loop. An exception it
+    /// For tests: called on the scheduler's thread before its warm-up, at each turn of its loop and in each step. An exception it
     /// throws stops the scheduler as a failed <c>llama_decode</c> would, which llama.cpp cannot be made to do on demand.
     /// Internal, so configuration never binds it.
     /// </summary>
