@@ -564,7 +564,7 @@ public abstract class SchedulerTests(TinyModelFixture models) : IClassFixture<Ti
         var (_, result) = await CollectAsync(Submit(scheduler, request));
 
         Assert.Equal(3, result.CompletionTokens);
-        var steps = logger.Messages.Where(m => m.StartsWith("Step of ", StringComparison.Ordinal)).ToList();
+        var steps = logger.Steps();
         // The prompt in one step (its last row gives the first token), then one step per further generated token.
         Assert.Contains(steps, m => Regex.IsMatch(m, $@"^Step of {n} tokens in \d+\.\d ms: \d+:{n}p$"));
         Assert.Equal(2, steps.Count(m => Regex.IsMatch(m, @"^Step of 1 tokens in \d+\.\d ms: \d+:1g$")));
@@ -590,7 +590,7 @@ public abstract class SchedulerTests(TinyModelFixture models) : IClassFixture<Ti
         await stop.CancelAsync();
 
         Assert.All(results, r => Assert.Equal(2, r.Result.CompletionTokens));
-        var steps = logger.Messages.Where(m => m.StartsWith("Step of ", StringComparison.Ordinal)).ToList();
+        var steps = logger.Steps();
         if (Layout == KvCacheLayout.PerSequence)
         {
             // One prompt's 32-token chunk beside the running stream's token, and the others' one token each (they
@@ -687,7 +687,7 @@ public abstract class SchedulerTests(TinyModelFixture models) : IClassFixture<Ti
         var results = await Task.WhenAll(lateHandles.Append(first).Select(CollectAsync)).WaitAsync(TimeSpan.FromSeconds(60));
 
         Assert.All(results, r => Assert.Equal(FinishReason.Length, r.Result.FinishReason));
-        var steps = logger.Messages.Where(m => m.StartsWith("Step of ", StringComparison.Ordinal)).ToList();
+        var steps = logger.Steps();
         // Beside the first request's second token, both late prompts put in a full chunk (32 tokens), not one prompt's
         // chunk per step: they then generate in step with each other.
         Assert.Contains(steps, m => Regex.IsMatch(m, @"\d+:1g \d+:32p \d+:32p$"));
@@ -713,7 +713,7 @@ public abstract class SchedulerTests(TinyModelFixture models) : IClassFixture<Ti
         await stop.CancelAsync();
 
         Assert.All(results, r => Assert.Equal(2, r.Result.CompletionTokens));
-        var steps = logger.Messages.Where(m => m.StartsWith("Step of ", StringComparison.Ordinal)).ToList();
+        var steps = logger.Steps();
         // The chunk bounds what a running stream waits for a token: never two prompts' chunks in one step.
         Assert.DoesNotContain(steps, m => Regex.IsMatch(m, @":32p \d+:32p"));
         Assert.Contains(steps, m => m.Contains(":32p", StringComparison.Ordinal));
@@ -785,6 +785,9 @@ public abstract class SchedulerTests(TinyModelFixture models) : IClassFixture<Ti
     private sealed class ListLogger : ILogger
     {
         public ConcurrentQueue<string> Messages { get; } = new();
+
+        /// <summary>The scheduler's step log lines (Trace), in order.</summary>
+        public List<string> Steps() => [.. Messages.Where(m => m.StartsWith("Step of ", StringComparison.Ordinal))];
 
         public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
 
