@@ -930,6 +930,55 @@ public sealed class PrefixPersistenceTests(TinyModelFixture models) : IClassFixt
             Directory.Delete(folder, recursive: true);
         }
     }
+
+    [Fact]
+    public async Task Restart_AfterASaveThatFailed_RestoresTheSetSavedBefore()
+    {
+        var folder = Directory.CreateTempSubdirectory("servegate-prefixes-").FullName;
+        try
+        {
+            var options = new SchedulerOptions { Parallel = 2, ContextLength = 512, PrefixCacheDirectory = folder };
+            GenerationRequest Request(string text) => new()
+            {
+                RequestId = text,
+                Prompt = models.Base.Tokenize(text, addSpecial: true, parseSpecial: false),
+                MaxTokens = 2,
+                Sampling = new SamplingSettings { Temperature = 0 },
+                IgnoreEos = true,
+            };
+
+            static async Task<GenerationResult> RunAsync(InferenceScheduler scheduler, GenerationRequest request)
+            {
+                Assert.True(scheduler.TrySubmit(request, CancellationToken.None, out var handle));
+                return await handle.Completion.WaitAsync(TimeSpan.FromSeconds(60));
+            }
+
+            var kept = Request("A system prompt saved by the first run, and still there after the second failed to save.");
+            await using (var first = new InferenceScheduler(models.Base, options, NullLogger.Instance))
+            {
+                await RunAsync(first, kept);
+            }
+
+            // The second run's save cannot write its new set (a file stands where it would go): a save that removed the
+            // last set before writing the next would leave nothing to restore.
+            var saved = Assert.Single(Directory.GetDirectories(folder));
+            await File.WriteAllTextAsync(saved + ".saving", "in the way");
+            await using (var second = new InferenceScheduler(models.Base, options, NullLogger.Instance))
+            {
+                await second.Started.WaitAsync(TimeSpan.FromSeconds(30));
+            }
+
+            File.Delete(saved + ".saving");
+            await using var third = new InferenceScheduler(models.Base, options, NullLogger.Instance);
+            var again = await RunAsync(third, kept);
+
+            Assert.Equal(kept.Prompt.Length - 1, again.CachedTokens);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
 }
 
 public sealed class SharedKvSchedulerTests(TinyModelFixture models) : SchedulerTests(models)

@@ -1117,14 +1117,17 @@ public sealed class InferenceScheduler : IAsyncDisposable
             return;
         }
 
+        // Written beside the last saved set and put in its place only when complete: a save that fails (or a process
+        // killed during it) leaves the last set to be restored, not half of a new one.
+        var saving = folder + ".saving";
         try
         {
-            if (Directory.Exists(folder))
+            if (Directory.Exists(saving))
             {
-                Directory.Delete(folder, recursive: true);
+                Directory.Delete(saving, recursive: true);
             }
 
-            Directory.CreateDirectory(folder);
+            Directory.CreateDirectory(saving);
             var saved = 0;
             var kept = new List<List<LlamaToken>>();
             foreach (var slot in _slots.Where(s => s.Job is null && s.KvTokens.Count >= _options.MinPrefixReuseTokens)
@@ -1137,11 +1140,15 @@ public sealed class InferenceScheduler : IAsyncDisposable
                 }
 
                 kept.Add(slot.KvTokens);
-                var temporary = Path.Combine(folder, $".{saved}.tmp");
-                _context.SaveSequence(temporary, slot.Id, [.. slot.KvTokens]);
-                File.Move(temporary, Path.Combine(folder, $"{saved++:D3}.seq"));
+                _context.SaveSequence(Path.Combine(saving, $"{saved++:D3}.seq"), slot.Id, [.. slot.KvTokens]);
             }
 
+            if (Directory.Exists(folder))
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+
+            Directory.Move(saving, folder);
             SchedulerLog.PrefixesSaved(_logger, saved, folder);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or LlamaException)
