@@ -932,7 +932,7 @@ public sealed class PrefixPersistenceTests(TinyModelFixture models) : IClassFixt
     }
 
     [Fact]
-    public async Task Restart_AfterASaveThatFailed_RestoresTheSetSavedBefore()
+    public async Task Restart_AfterASaveThatFailedOrStopped_RestoresTheLastCompleteSet()
     {
         var folder = Directory.CreateTempSubdirectory("servegate-prefixes-").FullName;
         try
@@ -969,10 +969,15 @@ public sealed class PrefixPersistenceTests(TinyModelFixture models) : IClassFixt
             }
 
             File.Delete(saved + ".saving");
-            await using var third = new InferenceScheduler(models.Base, options, NullLogger.Instance);
-            var again = await RunAsync(third, kept);
+            await using (var third = new InferenceScheduler(models.Base, options, NullLogger.Instance))
+            {
+                Assert.Equal(kept.Prompt.Length - 1, (await RunAsync(third, kept)).CachedTokens);
+            }
 
-            Assert.Equal(kept.Prompt.Length - 1, again.CachedTokens);
+            // Stopped between setting the last set aside and putting the new one in place: the set aside comes back.
+            Directory.Move(saved, saved + ".old");
+            await using var fourth = new InferenceScheduler(models.Base, options, NullLogger.Instance);
+            Assert.Equal(kept.Prompt.Length - 1, (await RunAsync(fourth, kept)).CachedTokens);
         }
         finally
         {

@@ -1143,12 +1143,25 @@ public sealed class InferenceScheduler : IAsyncDisposable
                 _context.SaveSequence(Path.Combine(saving, $"{saved++:D3}.seq"), slot.Id, [.. slot.KvTokens]);
             }
 
+            // The last set steps aside before the new one takes its place: between the two moves it is still whole
+            // under ".old", where a restore looks when the folder is missing.
+            var old = folder + ".old";
+            if (Directory.Exists(old))
+            {
+                Directory.Delete(old, recursive: true);
+            }
+
             if (Directory.Exists(folder))
             {
-                Directory.Delete(folder, recursive: true);
+                Directory.Move(folder, old);
             }
 
             Directory.Move(saving, folder);
+            if (Directory.Exists(old))
+            {
+                Directory.Delete(old, recursive: true);
+            }
+
             SchedulerLog.PrefixesSaved(_logger, saved, folder);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or LlamaException)
@@ -1161,6 +1174,11 @@ public sealed class InferenceScheduler : IAsyncDisposable
     private void RestorePrefixes()
     {
         var folder = PrefixFolder();
+        if (folder is not null && !Directory.Exists(folder))
+        {
+            folder += ".old"; // a save stopped between setting the last set aside and putting the new one in place
+        }
+
         if (folder is null || !Directory.Exists(folder))
         {
             return;
