@@ -48,8 +48,8 @@ public sealed class InferenceScheduler : IAsyncDisposable
     // as many may arrive together next (GatherArrivals).
     private int _expectedArrivals;
 
-    // Steps since the scheduler last came out of idle, and when the first of them ended: prompts that arrived during
-    // it join the next step in full (BuildBatch).
+    // Steps since the scheduler last came out of idle (counted to 2), and when the first of them ended: prompts that
+    // arrived during it join the next step in full (BuildBatch).
     private int _stepsSinceIdle;
     private long _firstStepEndedAt;
 
@@ -790,10 +790,12 @@ public sealed class InferenceScheduler : IAsyncDisposable
         var seconds = _time.GetElapsedTime(started).TotalSeconds;
         _counters.DecodeSeconds += seconds;
         _counters.Steps++;
-        if (_stepsSinceIdle++ == 0)
+        if (_stepsSinceIdle == 0)
         {
             _firstStepEndedAt = _time.GetTimestamp();
         }
+
+        _stepsSinceIdle = Math.Min(_stepsSinceIdle + 1, 2);
         var total = _batch.Count;
         if (_logger.IsEnabled(LogLevel.Trace))
         {
@@ -856,10 +858,9 @@ public sealed class InferenceScheduler : IAsyncDisposable
             // Not a suffix on a reused prefix: several of those beside running streams make many small micro-batches.
             foreach (var job in _active)
             {
-                if (!job.IsGenerating && !job.AwaitingPrefix && job.CachedTokens == 0 && budget > 0
-                    && job.EnqueuedAt <= _firstStepEndedAt)
+                if (job.IsPlainPrompt && budget > 0 && job.EnqueuedAt <= _firstStepEndedAt)
                 {
-                    job.StepTokens = Math.Min(Math.Min(job.Request.Prompt.Length - job.PrefillPosition, _options.PrefillChunkTokens), budget);
+                    job.StepTokens = Math.Min(Math.Min(job.PromptLeft, _options.PrefillChunkTokens), budget);
                     budget -= job.StepTokens;
                 }
             }
@@ -889,7 +890,7 @@ public sealed class InferenceScheduler : IAsyncDisposable
                 // sequence ids only, so a lane left out splits the step's one-token-per-lane micro-batch in two (an
                 // extra pass over every weight); with it, that token rides in the micro-batch that runs anyway. Not
                 // a suffix on a reused prefix: its chunk may have been sized to fill an attention tile.
-                if (!job.AwaitingPrefix && job.CachedTokens == 0)
+                if (job.IsPlainPrompt)
                 {
                     job.StepTokens = 1;
                 }
@@ -902,7 +903,7 @@ public sealed class InferenceScheduler : IAsyncDisposable
                 continue;
             }
 
-            job.StepTokens = Math.Min(job.Request.Prompt.Length - job.PrefillPosition, budget);
+            job.StepTokens = Math.Min(job.PromptLeft, budget);
             budget -= job.StepTokens;
             chunked = _perSequence && generating > 0;
         }
@@ -1285,6 +1286,15 @@ public sealed class InferenceScheduler : IAsyncDisposable
 
         /// <summary>Admitted, but waiting for an earlier request to prefill the prefix they share.</summary>
         public bool AwaitingPrefix { get; set; }
+
+        /// <summary>Prompt tokens not yet in the KV cache.</summary>
+        public int PromptLeft => Request.Prompt.Length - PrefillPosition;
+
+        /// <summary>
+        /// Prefilling a prompt from its start, without a reused prefix (whose chunk may be sized to fill an attention
+        /// tile) and not waiting for one.
+        /// </summary>
+        public bool IsPlainPrompt => !IsGenerating && !AwaitingPrefix && CachedTokens == 0;
 
         public LlamaToken PendingToken { get; set; }
 
