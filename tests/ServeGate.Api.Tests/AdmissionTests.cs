@@ -78,6 +78,7 @@ public sealed class AdmissionTests(SingleSlotGatewayFixture gateway) : IClassFix
     public async Task ClientDisconnectMidStream_SequenceFreedQuickly()
     {
         await WaitIdleAsync();
+        var generatedBefore = Scheduler.Counters.CompletionTokens;
         using (var response = await StartStreamAsync(LongRequest()))
         {
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -98,5 +99,8 @@ public sealed class AdmissionTests(SingleSlotGatewayFixture gateway) : IClassFix
         }
 
         Assert.All(Slots(), s => Assert.Equal((0, false), s));
+
+        // Freed because the client left, not because the generation reached max_tokens.
+        Assert.InRange(Scheduler.Counters.CompletionTokens - generatedBefore, 3, 1999);
     }
 }

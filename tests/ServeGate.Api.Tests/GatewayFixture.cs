@@ -58,7 +58,9 @@ public class GatewayFixture : IAsyncLifetime
         BeforeStart(_app.Services);
         await _app.StartAsync();
         BaseAddress = new Uri(_app.Urls.First());
-        Http = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromMinutes(2) };
+        // A response disposed before its end closes the connection, as a client that leaves does; by default HttpClient
+        // would read on for up to 2 s (ResponseDrainTimeout) to reuse it, and the server would not see the client go.
+        Http = new HttpClient(new SocketsHttpHandler { MaxResponseDrainSize = 0 }) { BaseAddress = BaseAddress, Timeout = TimeSpan.FromMinutes(2) };
         OpenAi = new OpenAIClient(new ApiKeyCredential("local"), new OpenAIClientOptions { Endpoint = new Uri(BaseAddress, "/v1") });
         await WaitReadyAsync();
     }

@@ -73,7 +73,9 @@ public sealed class GatewayHost : IAsyncDisposable
         // A gateway listening on every address (ServeGate:Host 0.0.0.0) is called on loopback.
         var url = new UriBuilder(_app.Urls.First());
         url.Host = url.Host is "0.0.0.0" or "[::]" ? "127.0.0.1" : url.Host;
-        Http = new HttpClient { BaseAddress = url.Uri, Timeout = TimeSpan.FromMinutes(1) };
+        // A response disposed before its end closes the connection, as a client that leaves does; by default HttpClient
+        // would read on for up to 2 s (ResponseDrainTimeout) to reuse it, and the server would not see the client go.
+        Http = new HttpClient(new SocketsHttpHandler { MaxResponseDrainSize = 0 }) { BaseAddress = url.Uri, Timeout = TimeSpan.FromMinutes(1) };
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (true)
         {

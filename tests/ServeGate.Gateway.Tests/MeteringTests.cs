@@ -86,8 +86,7 @@ public sealed class MeteringTests(SharedGateway shared)
         using var complete = await Gateway.PostAsync("/v1/completions", Completion(stream: false, maxTokens: 1));
         var promptTokens = (int)GatewayHost.Parse(await complete.Content.ReadAsStringAsync())!["usage"]!["prompt_tokens"]!;
 
-        // Long enough to outlast HttpClient's drain on dispose (it reads on for up to 2 s to reuse the connection):
-        // on a fast machine a short stream would simply finish.
+        // Long enough not to finish before the server sees the connection close.
         var response = await Gateway.PostAsync("/v1/completions", Completion(stream: true, maxTokens: 1900, ignoreEos: true), option: HttpCompletionOption.ResponseHeadersRead);
         var requestId = RequestId(response);
         using (var reader = new StreamReader(await response.Content.ReadAsStreamAsync()))
