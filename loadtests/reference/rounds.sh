@@ -5,7 +5,8 @@
 # a machine whose speed drifts by 10-25% within minutes: a ratio taken within one round, minutes apart at most, is.
 #
 #   loadtests/reference/rounds.sh [--rounds 3] [--out /tmp/rounds] [--scenarios "c1 c8 burst prefix"] [ENV=VALUE ...]
-#   (also "turn": a chat turn's ~56 new tokens on a cached history, reported beside the targets)
+#   (also "turn": a chat turn's ~56 new tokens on a cached history, and "revisit": 32 prompts sent again, more than
+#   the KV cache holds, reported beside the targets)
 #
 # ENV=VALUE settings go to ServeGate (e.g. ServeGate__Worker__KvLayout=Shared). Needs what scenario.sh needs
 # (run-benchmarks.sh builds the llama.cpp tools, the gateway, the load tester and the model).
@@ -87,6 +88,11 @@ if "turn" in scenarios:  # not an issue target: a chat turn's ~56 new tokens on 
     add("turn: warm TTFT vs llama-server", "-", [ratio("turn", "ttft_ms", r, "p50") for r in R], lambda m: None)
     add("turn: warm/cold TTFT, ServeGate", "-", [warm("servegate", r, "turn") for r in R], lambda m: None)
     add("turn: warm/cold TTFT, llama-server", "-", [warm("llama", r, "turn") for r in R], lambda m: None)
+if "revisit" in scenarios:  # not an issue target: 32 prompts again, more than the KV cache holds
+    add("revisit: warm TTFT p50 vs llama-server", "-", [ratio("revisit", "ttft_ms", r, "p50") for r in R], lambda m: None)
+    add("revisit: warm total time vs llama-server", "-", [ratio("revisit", "duration_s", r) for r in R], lambda m: None)
+    add("revisit: warm/cold TTFT, ServeGate", "-", [warm("servegate", r, "revisit") for r in R], lambda m: None)
+    add("revisit: warm/cold TTFT, llama-server", "-", [warm("llama", r, "revisit") for r in R], lambda m: None)
 
 lines = ["| measure | target | per round | median | met |", "| --- | --- | --- | ---: | --- |"]
 for measure, target, values, median, met in rows:

@@ -59,11 +59,11 @@ set_scenario_args process-warm-up
 "${loadtest[@]}" --out "$out/process-warm-up" "${scenario_args[@]}" > "$out/process-warm-up.log" 2>&1 || true
 case "$scenario" in
   c1 | c8 | burst) set_scenario_args "$scenario" ;;
-  prefix | turn)
+  prefix | turn | revisit)
     set_scenario_args "$scenario-cold"
     "${loadtest[@]}" --out "$out/cold" "${scenario_args[@]}" > "$out/cold.log" 2>&1 || true
     set_scenario_args "$scenario-warm" ;;
-  *) echo "unknown scenario $scenario (c1, c8, burst, prefix, turn)" >&2; exit 2 ;;
+  *) echo "unknown scenario $scenario (c1, c8, burst, prefix, turn, revisit)" >&2; exit 2 ;;
 esac
 # PERF=1: also sample the server's CPU with perf (cpu-clock, 1999 Hz) while the load runs, into $out/perf.data
 # (`perf report -i $out/perf.data --sort sym --stdio` lists where the time went).
@@ -80,5 +80,5 @@ r = json.load(open(f"{out}/run/result.json")); c = json.load(open(f"{out}/cpu.js
 t, i = r["ttft_ms"], r["itl_ms"]
 print(f"{name:24s} {scenario:6s} tok/s {r['output_tokens_per_second']:7.2f}  duration {r['duration_s']:6.2f} s  TTFT p50 {t['p50']:8.1f} p99 {t['p99']:8.1f}"
       f"  ITL p50 {i['p50']:6.2f}  cached {r['cached_token_ratio']:.2f}  server CPU ms/token {c['cpu_s'] * 1000 / max(1, r['output_tokens']):5.1f}  errors {r['errors']}"
-      + (f"  warm/cold TTFT {t['p50'] / cold['ttft_ms']['p50']:.3f} (cold {cold['ttft_ms']['p50']:.0f} ms)" if (cold := (json.load(open(f"{out}/cold/result.json")) if scenario in ("prefix", "turn") else None)) else ""))
+      + (f"  warm/cold TTFT {t['p50'] / cold['ttft_ms']['p50']:.3f} (cold {cold['ttft_ms']['p50']:.0f} ms)" if (cold := (json.load(open(f"{out}/cold/result.json")) if scenario in ("prefix", "turn", "revisit") else None)) else ""))
 PY

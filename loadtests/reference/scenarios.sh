@@ -5,6 +5,9 @@
 #   burst            16 requests, concurrency 8, ~1,300-token prompts sharing ~1,200 tokens, cold cache
 #   prefix-cold      one ~1,040-token prompt on a cold cache; prefix-warm: four more sharing ~1,000 tokens of it
 #   turn-cold        the same with a ~56-token new part (a chat turn's): turn-warm, four more sharing ~984 tokens
+#   revisit-cold     32 distinct ~256-token prompts, concurrency 8, 16 output tokens (more prompts than either server
+#                    keeps in its KV cache); revisit-warm: the same 32 again (llama-server restores them from its
+#                    host-memory prompt cache, --cache-ram; ServeGate from its host tier, HostCacheMiB)
 #   process-warm-up  one short request that shares nothing with the others (the server process is warm, its KV
 #                    cache still cold: ServeGate's first request after start also pays the JIT)
 set_scenario_args() {
@@ -17,6 +20,7 @@ set_scenario_args() {
     prefix-warm) scenario_args=(--concurrency 1 --requests 4 --prompt-tokens 1040 --shared-prefix-ratio 0.96 --max-tokens 8 --seed 14 --warmup 0) ;;
     turn-cold) scenario_args=(--concurrency 1 --requests 1 --prompt-tokens 1040 --shared-prefix-ratio 0.946 --max-tokens 8 --seed 16 --warmup 0) ;;
     turn-warm) scenario_args=(--concurrency 1 --requests 4 --prompt-tokens 1040 --shared-prefix-ratio 0.946 --max-tokens 8 --seed 16 --warmup 0) ;;
+    revisit-cold | revisit-warm) scenario_args=(--concurrency 8 --requests 32 --prompt-tokens 256 --max-tokens 16 --seed 17 --warmup 0) ;;
     process-warm-up) scenario_args=(--concurrency 1 --requests 1 --prompt-tokens 16 --max-tokens 4 --seed 99 --warmup 0) ;;
     *) return 1 ;;
   esac

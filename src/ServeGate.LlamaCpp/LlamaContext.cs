@@ -221,6 +221,34 @@ public sealed class LlamaContext : IDisposable
         _stateBufferSize = size;
     }
 
+    /// <summary>Copies one sequence's KV cells into host memory of their own (see <see cref="SequenceState"/>).</summary>
+    public unsafe SequenceState SaveSequenceState(LlamaSeqId sequence)
+    {
+        var size = NativeMethods.llama_state_seq_get_size(_handle, sequence);
+        var data = (byte*)NativeMemory.Alloc(size);
+        var written = NativeMethods.llama_state_seq_get_data(_handle, data, size, sequence);
+        if (written == 0)
+        {
+            NativeMemory.Free(data);
+            throw new LlamaException($"Could not copy the cells of sequence {sequence} to host memory.");
+        }
+
+        return new SequenceState(data, written);
+    }
+
+    /// <summary>
+    /// Replaces <paramref name="destination"/>'s cells with those saved in <paramref name="state"/>
+    /// (<c>llama_state_seq_set_data</c>); the state stays with its owner.
+    /// </summary>
+    public unsafe void RestoreSequenceState(SequenceState state, LlamaSeqId destination)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        if (NativeMethods.llama_state_seq_set_data(_handle, state.Data, (nuint)state.Length, destination) == 0)
+        {
+            throw new LlamaException($"Could not restore saved cells into sequence {destination}.");
+        }
+    }
+
     /// <summary>The largest position a sequence holds, or -1 when empty.</summary>
     public int SequenceMaxPosition(LlamaSeqId sequence) => NativeMethods.llama_memory_seq_pos_max(_memory, sequence).Value;
 

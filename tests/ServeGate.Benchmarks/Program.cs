@@ -184,7 +184,7 @@ static FlashAttentionMode FlashAttentionFromEnvironment() =>
 static async Task<int> ConcurrentAsync(string path, int concurrency, int requests, int promptTokens, int outputTokens)
 {
     using var model = LlamaModel.Load(path);
-    await using var scheduler = new InferenceScheduler(model, new SchedulerOptions { Parallel = concurrency, ContextLength = 2048, KvLayout = KvLayoutFromEnvironment(), CacheSlots = EnvironmentInt("SERVEGATE_BENCH_CACHE_SLOTS", 0), FlashAttention = FlashAttentionFromEnvironment() }, NullLogger.Instance);
+    await using var scheduler = new InferenceScheduler(model, new SchedulerOptions { Parallel = concurrency, ContextLength = 2048, KvLayout = KvLayoutFromEnvironment(), CacheSlots = EnvironmentInt("SERVEGATE_BENCH_CACHE_SLOTS", 0), HostCacheMiB = EnvironmentInt("SERVEGATE_BENCH_HOST_CACHE_MIB", new SchedulerOptions().HostCacheMiB), FlashAttention = FlashAttentionFromEnvironment() }, NullLogger.Instance);
     var random = new Random(3);
     var prompts = Enumerable.Range(0, requests).Select(_ => (LlamaToken[])[model.Bos, .. Enumerable.Range(1, promptTokens - 1).Select(_ => new LlamaToken(random.Next(100, model.VocabSize)))]).ToArray();
     await GenerateAsync(scheduler, prompts[0][..16], 4);
@@ -221,6 +221,8 @@ static async Task<int> ConcurrentAsync(string path, int concurrency, int request
         decode_s = scheduler.Counters.DecodeSeconds - decode,
         decode_share = (scheduler.Counters.DecodeSeconds - decode) / seconds,
         attributed_compute_s = compute,
+        host_saves = scheduler.Counters.HostSaves,
+        host_mib = scheduler.Counters.HostBytes / (1024.0 * 1024),
     }, new JsonSerializerOptions { WriteIndented = true }));
     return 0;
 }

@@ -35,6 +35,19 @@ public sealed class CommandLineTests
         Assert.Equal("workers.json", settings["ServeGate:ConfigFile"]);
         Assert.NotNull(missing);
     }
+
+    [Theory]
+    [InlineData("2048", "2048", false)]
+    [InlineData("0", "0", false)]
+    [InlineData("-5", null, true)]
+    [InlineData("lots", null, true)]
+    public void Parse_CacheRam_MapsToHostCacheMiB(string value, string? expected, bool fails)
+    {
+        var (settings, _, error) = CommandLine.Parse(["--cache-ram", value]);
+
+        Assert.Equal(fails, error is not null);
+        Assert.Equal(expected, settings.GetValueOrDefault("ServeGate:Worker:HostCacheMiB"));
+    }
 }
 
 public sealed class HostingTests

@@ -404,38 +404,69 @@ public abstract class SchedulerTests(TinyModelFixture models) : IClassFixture<Ti
         AssertSameUpToNearTie(reference.Logprobs, reference.Result.CompletionTokenIds, warm.Result.CompletionTokenIds);
     }
 
+    /// <summary>
+    /// A scheduler whose KV cache holds fewer prefixes than three ~100-token prompts. Shared: 256 KV cells (llama.cpp's
+    /// minimum step): two such sequences fit, a third forces the least recently used idle one out. Per sequence: one
+    /// lane and one cache slot; the third request's lane content pushes the first prompt out of the only cache slot.
+    /// </summary>
+    private InferenceScheduler NewTightScheduler(int hostCacheMiB) => NewScheduler(o =>
+    {
+        o.Parallel = 1;
+        o.ContextLength = 256;
+        o.HostCacheMiB = hostCacheMiB;
+        o.SuffixRecompute = SuffixRecomputeMode.Off;
+        if (Layout == KvCacheLayout.Shared)
+        {
+            o.CacheSlots = 3;
+            o.KvCacheTokens = 256;
+        }
+        else
+        {
+            o.CacheSlots = 1;
+        }
+    });
+
+    private GenerationRequest TopicRequest(string topic, int maxTokens = 8) =>
+        Request(topic + ": " + string.Concat(Enumerable.Repeat($"{topic} is a word about {topic}. ", 11)), maxTokens);
+
     [Fact]
     public async Task CachedTokens_PrefixEvictedUnderMemoryPressure_Zero()
     {
-        // Shared: 256 KV cells (llama.cpp's minimum step): two ~100-token sequences fit, a third forces the least
-        // recently used idle one out. Per sequence: one lane and one cache slot; the third request's lane content
-        // pushes the first prompt out of the only cache slot.
-        await using var scheduler = NewScheduler(o =>
-        {
-            o.Parallel = 1;
-            o.ContextLength = 256;
-            if (Layout == KvCacheLayout.Shared)
-            {
-                o.CacheSlots = 3;
-                o.KvCacheTokens = 256;
-            }
-            else
-            {
-                o.CacheSlots = 1;
-            }
-        });
+        // Evicted from the KV cache with no host memory to keep it in (HostCacheMiB = 0): gone.
+        await using var scheduler = NewTightScheduler(hostCacheMiB: 0);
         Assert.Equal(Layout == KvCacheLayout.Shared ? 256 : 512, scheduler.KvCacheCells);
-        string Long(string topic) => topic + ": " + string.Concat(Enumerable.Repeat($"{topic} is a word about {topic}. ", 11));
-        var a = Request(Long("alpha"), 8);
+        var a = TopicRequest("alpha");
         Assert.InRange(a.Prompt.Length, 80, 120);
 
         await CollectAsync(Submit(scheduler, a));
-        await CollectAsync(Submit(scheduler, Request(Long("bravo"), 8)));
-        await CollectAsync(Submit(scheduler, Request(Long("charlie"), 8)));
+        await CollectAsync(Submit(scheduler, TopicRequest("bravo")));
+        await CollectAsync(Submit(scheduler, TopicRequest("charlie")));
         var again = await CollectAsync(Submit(scheduler, a with { RequestId = "again" }));
 
         Assert.True(scheduler.Counters.Evictions >= 1, $"evictions {scheduler.Counters.Evictions}, prompt {a.Prompt.Length}, cached {again.Result.CachedTokens}, slots {string.Join(",", scheduler.SnapshotSlots())}");
         Assert.Equal(0, again.Result.CachedTokens);
+        Assert.Equal(0, scheduler.Counters.HostSaves);
+    }
+
+    [Fact]
+    public async Task CachedTokens_PrefixEvictedIntoHostMemory_RestoredExactlyWithTheSameOutput()
+    {
+        await using var scheduler = NewTightScheduler(hostCacheMiB: 64);
+        var a = TopicRequest("alpha", 16) with { TopLogprobs = 2 };
+        var cold = await CollectWithLogprobsAsync(Submit(scheduler, a));
+        await CollectAsync(Submit(scheduler, TopicRequest("bravo")));
+        await CollectAsync(Submit(scheduler, TopicRequest("charlie")));
+        Assert.True(scheduler.Counters.Evictions >= 1, $"evictions {scheduler.Counters.Evictions}");
+        Assert.True(scheduler.Counters.HostSaves >= 1, $"host saves {scheduler.Counters.HostSaves}");
+        Assert.True(scheduler.Counters.HostBytes > 0);
+
+        var again = await CollectWithLogprobsAsync(Submit(scheduler, a with { RequestId = "again" }));
+
+        // Its whole prompt but the last token (computed for the first logits) came back from host memory, and the
+        // cells continue as computed: the output is the cold one.
+        Assert.Equal(1, scheduler.Counters.HostRestores);
+        Assert.Equal(a.Prompt.Length - 1, again.Result.CachedTokens);
+        AssertSameUpToNearTie(cold.Logprobs, cold.Result.CompletionTokenIds, again.Result.CompletionTokenIds);
     }
 
     [Fact]

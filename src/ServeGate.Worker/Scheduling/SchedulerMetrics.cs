@@ -5,7 +5,7 @@ namespace ServeGate.Worker.Scheduling;
 
 /// <summary>
 /// Each loaded model's scheduler, observed when metrics are collected (<c>/metrics</c> in the gateway): requests
-/// waiting for a sequence, prefix-cache hits, misses and evictions, the share of prompt tokens served from the KV cache,
+/// waiting for a sequence, prefix-cache hits, misses and evictions (also of the host-memory tier), the share of prompt tokens served from the KV cache,
 /// decode steps and decode time.
 /// </summary>
 public sealed class SchedulerMetrics
@@ -31,6 +31,10 @@ public sealed class SchedulerMetrics
         meter.CreateObservableCounter("servegate.kv.evictions", () => PerModel(c => c.Evictions), "{prefix}", "Cached prefixes given up for room.");
         meter.CreateObservableCounter("servegate.kv.copies", () => PerModel(c => c.KvCopies), "{copy}", "KV cells copied from one sequence to another (a cached prefix to a lane, a lane's history to a cache slot).");
         meter.CreateObservableCounter("servegate.kv.recomputed_tokens", () => PerModel(c => c.RecomputedTokens), "{token}", "Cached tokens computed again with a short prompt suffix, where a full attention tile measured faster.");
+        meter.CreateObservableCounter("servegate.kv.host_saves", () => PerModel(c => c.HostSaves), "{prefix}", "Cached prefixes evicted from the KV cache into host memory.");
+        meter.CreateObservableCounter("servegate.kv.host_restores", () => PerModel(c => c.HostRestores), "{request}", "Requests whose prefix was copied back from host memory.");
+        meter.CreateObservableCounter("servegate.kv.host_evictions", () => PerModel(c => c.HostEvictions), "{prefix}", "Prefixes dropped from host memory for room.");
+        meter.CreateObservableGauge("servegate.kv.host_bytes", () => PerModel(c => c.HostBytes), "By", "KV cells held in host memory.");
         meter.CreateObservableGauge(
             "servegate.kv.hit_ratio",
             () => PerModel(c => c.PromptTokens == 0 ? 0.0 : (double)c.CachedTokens / c.PromptTokens),

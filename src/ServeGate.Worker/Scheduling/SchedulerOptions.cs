@@ -133,6 +133,13 @@ public sealed class SchedulerOptions
     /// </summary>
     public string? PrefixCacheDirectory { get; set; }
 
+    /// <summary>
+    /// Host memory, in MiB, for cached prefixes evicted from the KV cache (<see cref="HostPrefixCache{TState}"/>): a
+    /// request that starts with one gets its cells copied back instead of computed again. 0 turns it off. Like
+    /// llama-server's <c>--cache-ram</c> (8,192 MiB by default there).
+    /// </summary>
+    public int HostCacheMiB { get; set; } = 1024;
+
     /// <summary>Run one short generation before the first request (llama.cpp's graphs and the JIT warm up).</summary>
     public bool WarmUp { get; set; } = true;
 
