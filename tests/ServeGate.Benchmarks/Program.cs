@@ -223,6 +223,7 @@ static async Task<int> ConcurrentAsync(string path, int concurrency, int request
         attributed_compute_s = compute,
         host_saves = scheduler.Counters.HostSaves,
         host_mib = scheduler.Counters.HostBytes / (1024.0 * 1024),
+        host_copy_s = scheduler.Counters.HostCopySeconds,
     }, new JsonSerializerOptions { WriteIndented = true }));
     return 0;
 }

@@ -656,6 +656,7 @@ public sealed class InferenceScheduler : IAsyncDisposable
     /// </summary>
     private bool TryRestore(HostPrefixCache<SequenceState>.Entry saved, Slot slot)
     {
+        var started = _time.GetTimestamp();
         ClearSlot(slot);
         while (true)
         {
@@ -669,6 +670,7 @@ public sealed class InferenceScheduler : IAsyncDisposable
                 ClearSlot(slot);
                 if (_perSequence || !EvictIdleSlot())
                 {
+                    _counters.HostCopySeconds += _time.GetElapsedTime(started).TotalSeconds;
                     return false;
                 }
             }
@@ -677,6 +679,7 @@ public sealed class InferenceScheduler : IAsyncDisposable
         slot.KvTokens.AddRange(saved.Tokens);
         saved.LastUsed = slot.LastUsed;
         _counters.HostRestores++;
+        _counters.HostCopySeconds += _time.GetElapsedTime(started).TotalSeconds;
         return true;
     }
 
@@ -691,10 +694,13 @@ public sealed class InferenceScheduler : IAsyncDisposable
             return;
         }
 
+        var started = _time.GetTimestamp();
         if (_hostCache.Add([.. slot.KvTokens], _context.SaveSequenceState(slot.Id), slot.LastUsed))
         {
             _counters.HostSaves++;
         }
+
+        _counters.HostCopySeconds += _time.GetElapsedTime(started).TotalSeconds;
 
         _counters.HostEvictions = _hostCache.Evictions;
         _counters.HostBytes = _hostCache.Bytes;
@@ -1432,6 +1438,9 @@ public sealed class SchedulerCounters
     /// <summary>Bytes of KV cells held in host memory.</summary>
     public long HostBytes { get; internal set; }
 
+    /// <summary>Wall time spent copying cells to and from host memory (on the scheduler thread, between steps).</summary>
+    public double HostCopySeconds { get; internal set; }
+
     internal void Reset()
     {
         Steps = 0;
@@ -1447,6 +1456,7 @@ public sealed class SchedulerCounters
         Completed = 0;
         HostSaves = 0;
         HostRestores = 0;
+        HostCopySeconds = 0;
     }
 }
 

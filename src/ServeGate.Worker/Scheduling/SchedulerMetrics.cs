@@ -34,6 +34,7 @@ public sealed class SchedulerMetrics
         meter.CreateObservableCounter("servegate.kv.host_saves", () => PerModel(c => c.HostSaves), "{prefix}", "Cached prefixes evicted from the KV cache into host memory.");
         meter.CreateObservableCounter("servegate.kv.host_restores", () => PerModel(c => c.HostRestores), "{request}", "Requests whose prefix was copied back from host memory.");
         meter.CreateObservableCounter("servegate.kv.host_evictions", () => PerModel(c => c.HostEvictions), "{prefix}", "Prefixes dropped from host memory for room.");
+        meter.CreateObservableCounter("servegate.kv.host_copy_time", () => PerModel(c => c.HostCopySeconds), "s", "Wall time spent copying KV cells to and from host memory.");
         meter.CreateObservableGauge("servegate.kv.host_bytes", () => PerModel(c => c.HostBytes), "By", "KV cells held in host memory.");
         meter.CreateObservableGauge(
             "servegate.kv.hit_ratio",
