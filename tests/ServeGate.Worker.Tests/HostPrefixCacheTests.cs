@@ -19,14 +19,17 @@ public sealed class HostPrefixCacheTests
 
     private static LlamaToken[] Tokens(params int[] ids) => [.. ids.Select(i => new LlamaToken(i))];
 
+    private static bool Add(HostPrefixCache<FakeState> cache, LlamaToken[] tokens, FakeState state, long lastUsed) =>
+        cache.Add(tokens, state.Size, () => state, lastUsed);
+
     [Fact]
     public void Add_OverBudget_DropsTheLeastRecentlyUsedFirst()
     {
         using var cache = NewCache(budget: 250);
         var (a, b, c) = (new FakeState(100), new FakeState(100), new FakeState(100));
-        cache.Add(Tokens(1, 2, 3), a, lastUsed: 2);
-        cache.Add(Tokens(4, 5, 6), b, lastUsed: 1);
-        cache.Add(Tokens(7, 8, 9), c, lastUsed: 3);
+        Add(cache, Tokens(1, 2, 3), a, lastUsed: 2);
+        Add(cache, Tokens(4, 5, 6), b, lastUsed: 1);
+        Add(cache, Tokens(7, 8, 9), c, lastUsed: 3);
 
         Assert.True(b.Disposed); // used longest ago, though added later
         Assert.False(a.Disposed);
@@ -35,12 +38,28 @@ public sealed class HostPrefixCacheTests
     }
 
     [Fact]
+    public void Add_MakesRoomBeforeItSaves()
+    {
+        using var cache = NewCache(budget: 250);
+        var (old, extended) = (new FakeState(100), new FakeState(100));
+        Add(cache, Tokens(1, 2), old, lastUsed: 1);
+        Add(cache, Tokens(5, 6), extended, lastUsed: 2);
+
+        // Its memory can be what the dropped entries freed: they are gone when it is copied out.
+        var disposedBeforeSave = (false, false);
+        cache.Add(Tokens(5, 6, 7), 160, () => { disposedBeforeSave = (old.Disposed, extended.Disposed); return new FakeState(160); }, lastUsed: 3);
+
+        Assert.Equal((true, true), disposedBeforeSave);
+        Assert.Equal((1, 160L, 1L), (cache.Count, cache.Bytes, cache.Evictions));
+    }
+
+    [Fact]
     public void Add_ExtendingAnEntry_ReplacesItWithoutCountingAnEviction()
     {
         using var cache = NewCache(budget: 1000);
         var shorter = new FakeState(100);
-        cache.Add(Tokens(1, 2), shorter, lastUsed: 1);
-        cache.Add(Tokens(1, 2, 3, 4), new FakeState(200), lastUsed: 2);
+        Add(cache, Tokens(1, 2), shorter, lastUsed: 1);
+        Add(cache, Tokens(1, 2, 3, 4), new FakeState(200), lastUsed: 2);
 
         Assert.True(shorter.Disposed);
         Assert.Equal((1, 200L, 0L), (cache.Count, cache.Bytes, cache.Evictions));
@@ -49,16 +68,17 @@ public sealed class HostPrefixCacheTests
     }
 
     [Fact]
-    public void Add_LargerThanTheBudget_DisposedAndNothingDropped()
+    public void Add_LargerThanTheBudget_NotSavedAndNothingDropped()
     {
         using var cache = NewCache(budget: 150);
         var kept = new FakeState(100);
-        cache.Add(Tokens(1), kept, lastUsed: 1);
-        var huge = new FakeState(151);
+        Add(cache, Tokens(1), kept, lastUsed: 1);
+        var saved = false;
 
-        Assert.False(cache.Add(Tokens(2), huge, lastUsed: 2));
-        Assert.True(huge.Disposed);
+        Assert.False(cache.Add(Tokens(2), 151, () => { saved = true; return new FakeState(151); }, lastUsed: 2));
+        Assert.False(saved); // not even copied out
         Assert.False(kept.Disposed);
+        Assert.Equal(1, cache.Count);
     }
 
     [Fact]
@@ -67,18 +87,16 @@ public sealed class HostPrefixCacheTests
         using var cache = NewCache(budget: 250);
         var pinned = new FakeState(100);
         var other = new FakeState(100);
-        cache.Add(Tokens(1, 2), pinned, lastUsed: 1);
-        cache.Add(Tokens(5, 6), other, lastUsed: 2);
+        Add(cache, Tokens(1, 2), pinned, lastUsed: 1);
+        Add(cache, Tokens(5, 6), other, lastUsed: 2);
         cache.Pinned = cache.FindLongest(Tokens(1, 2, 3), limit: 3).Entry;
 
         // Room is made from the unpinned entry, though it is the more recent one; an entry that extends the pinned
         // one does not replace it; one that fits only without the pinned entry is refused.
-        cache.Add(Tokens(1, 2, 3), new FakeState(100), lastUsed: 3);
+        Add(cache, Tokens(1, 2, 3), new FakeState(100), lastUsed: 3);
         Assert.False(pinned.Disposed);
         Assert.True(other.Disposed);
-        var tooBig = new FakeState(200);
-        Assert.False(cache.Add(Tokens(9), tooBig, lastUsed: 4));
-        Assert.True(tooBig.Disposed);
+        Assert.False(Add(cache, Tokens(9), new FakeState(200), lastUsed: 4));
         Assert.False(pinned.Disposed);
     }
 
@@ -86,8 +104,8 @@ public sealed class HostPrefixCacheTests
     public void FindLongest_TheEntrySharingMostWithinTheLimit()
     {
         using var cache = NewCache(budget: 1000);
-        cache.Add(Tokens(1, 2, 3, 4, 5), new FakeState(10), lastUsed: 1);
-        cache.Add(Tokens(1, 2, 9), new FakeState(10), lastUsed: 2);
+        Add(cache, Tokens(1, 2, 3, 4, 5), new FakeState(10), lastUsed: 1);
+        Add(cache, Tokens(1, 2, 9), new FakeState(10), lastUsed: 2);
 
         var (entry, common) = cache.FindLongest(Tokens(1, 2, 3, 4, 5, 6), limit: 5);
         Assert.Equal(5, common);
@@ -103,8 +121,8 @@ public sealed class HostPrefixCacheTests
     {
         var states = new[] { new FakeState(1), new FakeState(2) };
         var cache = NewCache(budget: 100);
-        cache.Add(Tokens(1), states[0], lastUsed: 1);
-        cache.Add(Tokens(2), states[1], lastUsed: 2);
+        Add(cache, Tokens(1), states[0], lastUsed: 1);
+        Add(cache, Tokens(2), states[1], lastUsed: 2);
 
         cache.Dispose();
 

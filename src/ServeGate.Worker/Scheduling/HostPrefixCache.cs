@@ -32,16 +32,17 @@ internal sealed class HostPrefixCache<TState>(long budgetBytes, Func<TState, lon
     public bool Holds(List<LlamaToken> tokens) => _entries.Exists(e => TokenPrefix.StartsWith(e.Tokens, tokens));
 
     /// <summary>
-    /// Keeps <paramref name="state"/>, the cells of <paramref name="tokens"/>, taking ownership of it: entries it
-    /// extends are replaced, then the least recently used ones go until it fits. One that does not fit beside
-    /// <see cref="Pinned"/> is disposed at once. Returns whether it was kept.
+    /// Keeps the cells of <paramref name="tokens"/>, <paramref name="size"/> bytes that <paramref name="save"/> copies
+    /// out, taking ownership of them. Room is made first: entries the new one extends are replaced, then the least
+    /// recently used go until it fits, and only then is it saved, so its memory can be what they freed (fresh pages
+    /// cost a page fault and zeroing each: on the test VM, whose host backs memory on first touch, ~5 ms per MB). One
+    /// that does not fit beside <see cref="Pinned"/> is not saved. Returns whether it was kept.
     /// </summary>
-    public bool Add(LlamaToken[] tokens, TState state, long lastUsed)
+    public bool Add(LlamaToken[] tokens, long size, Func<TState> save, long lastUsed)
     {
-        var size = sizeOf(state);
+        ArgumentNullException.ThrowIfNull(save);
         if (size + (Pinned?.Size ?? 0) > budgetBytes)
         {
-            state.Dispose();
             return false;
         }
 
@@ -68,6 +69,8 @@ internal sealed class HostPrefixCache<TState>(long budgetBytes, Func<TState, lon
             Evictions++;
         }
 
+        var state = save();
+        size = sizeOf(state);
         _entries.Add(new Entry(tokens, state, size) { LastUsed = lastUsed });
         Bytes += size;
         return true;

@@ -549,10 +549,11 @@ public sealed class InferenceScheduler : IAsyncDisposable
 
         var slot = job.Slot!;
         _hostCache?.Pinned = saved; // whatever goes to host memory now must not push out the prefix to restore
-        if (common < slot.KvTokens.Count || saved is not null)
+        if ((common < slot.KvTokens.Count || saved is not null) && _hostCache?.Holds(slot.KvTokens) != true)
         {
             // What the lane held beyond the reused prefix would otherwise be lost: into a cache slot (per sequence),
-            // else into host memory (shared: the slot is the cache).
+            // else into host memory (shared: the slot is the cache). Not when host memory holds it already: it comes
+            // back from there about as fast, and a cache slot given up for it would have to be saved there too.
             if (!KeepInCacheSlot(slot, source) && !_perSequence)
             {
                 SpillToHost(slot);
@@ -695,7 +696,7 @@ public sealed class InferenceScheduler : IAsyncDisposable
         }
 
         var started = _time.GetTimestamp();
-        if (_hostCache.Add([.. slot.KvTokens], _context.SaveSequenceState(slot.Id), slot.LastUsed))
+        if (_hostCache.Add([.. slot.KvTokens], (long)_context.SequenceStateSize(slot.Id), () => _context.SaveSequenceState(slot.Id), slot.LastUsed))
         {
             _counters.HostSaves++;
         }
