@@ -7,7 +7,8 @@
 #   turn-cold        the same with a ~56-token new part (a chat turn's): turn-warm, four more sharing ~984 tokens
 #   revisit-cold     32 distinct ~256-token prompts, concurrency 8, 16 output tokens (more prompts than either server
 #                    keeps in its KV cache); revisit-warm: the same 32 again (llama-server restores them from its
-#                    host-memory prompt cache, --cache-ram; ServeGate from its host tier, HostCacheMiB)
+#                    host-memory prompt cache, --cache-ram; ServeGate from its host tier when it is on:
+#                    ServeGate__Worker__HostCacheMiB=1024)
 #   process-warm-up  one short request that shares nothing with the others (the server process is warm, its KV
 #                    cache still cold: ServeGate's first request after start also pays the JIT)
 set_scenario_args() {

@@ -16,7 +16,7 @@ internal static class CommandLine
           --model PATH        serve this GGUF file (repeat for more); default: the embedded demo models
           --parallel N        concurrent sequences per model
           --ctx-size N        most tokens per request (prompt + output)
-          --cache-ram MIB     host memory for cached prefixes evicted from the KV cache (default 1024; 0 = off)
+          --cache-ram MIB     host memory for cached prefixes evicted from the KV cache (default 0: off)
           --backend cpu|cuda  llama.cpp build to load (default cpu)
           --gpu-layers N      layers to offload with cuda (-1 = all)
           --worker URL=M1,M2  gateway only: forward models M1, M2 to the worker host at URL (repeat for more);

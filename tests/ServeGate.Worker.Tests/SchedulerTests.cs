@@ -470,6 +470,30 @@ public abstract class SchedulerTests(TinyModelFixture models) : IClassFixture<Ti
     }
 
     [Fact]
+    public async Task HostMemory_ALaneItHoldsAlready_IsNotCopiedIntoACacheSlot()
+    {
+        if (Layout != KvCacheLayout.PerSequence)
+        {
+            return; // shared: the slots are the cache, nothing is copied between them
+        }
+
+        await using var scheduler = NewTightScheduler(hostCacheMiB: 64);
+        var a = TopicRequest("alpha");
+        await CollectAsync(Submit(scheduler, a));
+        await CollectAsync(Submit(scheduler, TopicRequest("bravo")));
+        await CollectAsync(Submit(scheduler, TopicRequest("charlie"))); // alpha goes to host memory
+        await CollectAsync(Submit(scheduler, a with { RequestId = "again", MaxTokens = 1 }));
+        Assert.Equal(1, scheduler.Counters.HostRestores);
+
+        // The lane now holds alpha's prompt, which host memory holds (with more): the next request takes the lane
+        // without a copy into the cache slot, which keeps what it holds.
+        var (copies, saves) = (scheduler.Counters.KvCopies, scheduler.Counters.HostSaves);
+        await CollectAsync(Submit(scheduler, TopicRequest("delta")));
+
+        Assert.Equal((copies, saves), (scheduler.Counters.KvCopies, scheduler.Counters.HostSaves));
+    }
+
+    [Fact]
     public async Task Cancel_MidStream_FinishesCancelledAndFreesCells()
     {
         await using var scheduler = NewScheduler(o => o.Parallel = 2);

@@ -135,10 +135,12 @@ public sealed class SchedulerOptions
 
     /// <summary>
     /// Host memory, in MiB, for cached prefixes evicted from the KV cache (<see cref="HostPrefixCache{TState}"/>): a
-    /// request that starts with one gets its cells copied back instead of computed again. 0 turns it off. Like
-    /// llama-server's <c>--cache-ram</c> (8,192 MiB by default there).
+    /// request that starts with one gets its cells copied back instead of computed again. Like llama-server's
+    /// <c>--cache-ram</c> (on there, 8,192 MiB). Off (0) by default: every admission that evicts a cached prefix saves
+    /// it first, and with one-off prompts at concurrency 8 that cost 6% of the output tokens/s on the test VM, where
+    /// prompts sent again got their first token ~17x sooner (docs/benchmarks.md, Session 12).
     /// </summary>
-    public int HostCacheMiB { get; set; } = 1024;
+    public int HostCacheMiB { get; set; }
 
     /// <summary>Run one short generation before the first request (llama.cpp's graphs and the JIT warm up).</summary>
     public bool WarmUp { get; set; } = true;
