@@ -221,16 +221,19 @@ public sealed class LlamaContext : IDisposable
         _stateBufferSize = size;
     }
 
-    /// <summary>Copies one sequence's KV cells into host memory of their own (see <see cref="SequenceState"/>).</summary>
-    public unsafe SequenceState SaveSequenceState(LlamaSeqId sequence)
+    /// <summary>
+    /// Copies one sequence's KV cells into host memory of their own (see <see cref="SequenceState"/>).
+    /// <paramref name="size"/> is its <see cref="SequenceStateSize"/>, which the caller has measured already (a dry
+    /// run of the copy over every layer, not repeated here).
+    /// </summary>
+    public unsafe SequenceState SaveSequenceState(LlamaSeqId sequence, ulong size)
     {
-        var size = NativeMethods.llama_state_seq_get_size(_handle, sequence);
-        var data = (byte*)NativeMemory.Alloc(size);
-        var written = NativeMethods.llama_state_seq_get_data(_handle, data, size, sequence);
+        var data = (byte*)NativeMemory.Alloc((nuint)size);
+        var written = NativeMethods.llama_state_seq_get_data(_handle, data, (nuint)size, sequence);
         if (written == 0)
         {
             NativeMemory.Free(data);
-            throw new LlamaException($"Could not copy the cells of sequence {sequence} to host memory.");
+            throw new LlamaException($"Could not copy the cells of sequence {sequence} to host memory ({size} bytes measured).");
         }
 
         return new SequenceState(data, written);

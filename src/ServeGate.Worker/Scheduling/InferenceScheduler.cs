@@ -657,31 +657,39 @@ public sealed class InferenceScheduler : IAsyncDisposable
     /// </summary>
     private bool TryRestore(HostPrefixCache<SequenceState>.Entry saved, Slot slot)
     {
-        var started = _time.GetTimestamp();
         ClearSlot(slot);
-        while (true)
+        while (!TryCopyBack(saved, slot))
         {
-            try
+            ClearSlot(slot);
+            if (_perSequence || !EvictIdleSlot())
             {
-                _context.RestoreSequenceState(saved.State, slot.Id);
-                break;
-            }
-            catch (LlamaException)
-            {
-                ClearSlot(slot);
-                if (_perSequence || !EvictIdleSlot())
-                {
-                    _counters.HostCopySeconds += _time.GetElapsedTime(started).TotalSeconds;
-                    return false;
-                }
+                return false;
             }
         }
 
         slot.KvTokens.AddRange(saved.Tokens);
         saved.LastUsed = slot.LastUsed;
         _counters.HostRestores++;
-        _counters.HostCopySeconds += _time.GetElapsedTime(started).TotalSeconds;
         return true;
+    }
+
+    /// <summary>One <c>llama_state_seq_set_data</c>, timed alone (an eviction between tries times its own save).</summary>
+    private bool TryCopyBack(HostPrefixCache<SequenceState>.Entry saved, Slot slot)
+    {
+        var started = _time.GetTimestamp();
+        try
+        {
+            _context.RestoreSequenceState(saved.State, slot.Id);
+            return true;
+        }
+        catch (LlamaException)
+        {
+            return false;
+        }
+        finally
+        {
+            _counters.HostCopySeconds += _time.GetElapsedTime(started).TotalSeconds;
+        }
     }
 
     /// <summary>
@@ -696,7 +704,8 @@ public sealed class InferenceScheduler : IAsyncDisposable
         }
 
         var started = _time.GetTimestamp();
-        if (_hostCache.Add([.. slot.KvTokens], (long)_context.SequenceStateSize(slot.Id), () => _context.SaveSequenceState(slot.Id), slot.LastUsed))
+        var size = _context.SequenceStateSize(slot.Id);
+        if (_hostCache.Add([.. slot.KvTokens], (long)size, () => _context.SaveSequenceState(slot.Id, size), slot.LastUsed))
         {
             _counters.HostSaves++;
         }
@@ -791,17 +800,7 @@ public sealed class InferenceScheduler : IAsyncDisposable
         }
     }
 
-    private static int CommonPrefix(LlamaToken[] a, LlamaToken[] b)
-    {
-        var limit = Math.Min(a.Length, b.Length);
-        var n = 0;
-        while (n < limit && a[n] == b[n])
-        {
-            n++;
-        }
-
-        return n;
-    }
+    private static int CommonPrefix(LlamaToken[] a, LlamaToken[] b) => a.AsSpan().CommonPrefixLength(b);
 
     /// <summary>
     /// The sequence whose KV cells share the longest prefix with <paramref name="prompt"/> (at most all but its last
