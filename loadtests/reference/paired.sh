@@ -28,28 +28,25 @@ cache="${SERVEGATE_CACHE:-$HOME/.cache/servegate}"
 model="$cache/models/servegate-demo-base-smollm2-135m-q4_k_m.gguf"
 id="$(basename "$model" .gguf)"
 llama_bin="$("$here/build-llama-tools.sh")"
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 {
   echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ), commit $(git rev-parse --short HEAD)"
   echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //') ($(nproc) cores)"
 } | tee "$out/machine.txt"
 
 llama_port="$(free_port)"
-"$llama_bin/llama-server" -m "$model" --port "$llama_port" -np 8 -c 16384 -t 2 --alias "$id" > "$out/llama-server.log" 2>&1 &
-llama_pid=$!
+start_server llama "$llama_port" "$out/llama-server.log"
+llama_pid="$server_pid"; llama_ready="$server_ready"
 sg_port="$(free_port)"
-env "$@" dotnet "${GATEWAY_DIR:-artifacts/gateway}/ServeGate.Gateway.dll" --port "$sg_port" --model "$model" --parallel 8 --ctx-size 2048 > "$out/servegate.log" 2>&1 &
-sg_pid=$!
+start_server servegate "$sg_port" "$out/servegate.log" "$@"
+sg_pid="$server_pid"
 trap 'kill "$llama_pid" "$sg_pid" 2>/dev/null || true' EXIT
-wait_ready() { for _ in $(seq 1 240); do curl -sf "$1" > /dev/null && return 0; sleep 0.5; done; echo "paired.sh: $1 not ready" >&2; exit 1; }
-wait_ready "http://127.0.0.1:$llama_port/health"
-wait_ready "http://127.0.0.1:$sg_port/ready"
+wait_ready "$llama_ready" || exit 1
+wait_ready "$server_ready" || exit 1
 
 run() { # run SERVER NAME ARGS...: one load-test run against SERVER's port into $out/NAME
-  local port; if [ "$1" = llama ]; then port="$llama_port"; else port="$sg_port"; fi
+  if [ "$1" = llama ]; then set_loadtest "$llama_port"; else set_loadtest "$sg_port"; fi
   local name="$2"; shift 2
-  timeout 600 dotnet loadtests/ServeGate.LoadTests/bin/Release/net10.0/servegate-loadtest.dll --url "http://127.0.0.1:$port" \
-    --model "$id" --endpoint completions --ignore-eos --no-keep-alive --progress none --out "$out/$name" "$@" > "$out/$name.log" 2>&1 || true
+  "${loadtest[@]}" --out "$out/$name" "$@" > "$out/$name.log" 2>&1 || true
 }
 # The scenario's arguments with another seed: every run sends prompts neither server has seen. Both keep what they
 # served (llama-server also in its host-memory prompt cache, --cache-ram), so a repeated seed would be a warm run.

@@ -60,16 +60,6 @@ if [ "$only" = all ] || [ "$only" = engine ]; then
   done
 fi
 
-wait_ready() { # url path
-  for _ in $(seq 1 240); do
-    if curl -sf "$1$2" >/dev/null 2>&1; then return 0; fi
-    sleep 0.5
-  done
-  echo "server at $1 did not become ready" >&2; return 1
-}
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'; }
-
 server_pid=""
 stop_server() { if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; server_pid=""; fi; }
 trap stop_server EXIT
@@ -79,14 +69,14 @@ start_llama_server() { # port extra-args...
   "$bin/llama-server" -m "$model" --host 127.0.0.1 --port "$port" -t "$threads" -tb "$threads" -c 16384 --no-webui "$@" \
     > "$out/llama-server-$port.log" 2>&1 &
   server_pid=$!
-  wait_ready "http://127.0.0.1:$port" /health
+  wait_ready "http://127.0.0.1:$port/health"
 }
 
 start_servegate() { # port parallel [kv-layout]
   ServeGate__Worker__KvLayout="${3:-PerSequence}" dotnet artifacts/gateway/ServeGate.Gateway.dll --port "$1" --model "$model" --parallel "$2" --ctx-size 2048 \
     > "$out/servegate-$1.log" 2>&1 &
   server_pid=$!
-  wait_ready "http://127.0.0.1:$1" /ready
+  wait_ready "http://127.0.0.1:$1/ready"
 }
 
 run_load() { # name port model args...

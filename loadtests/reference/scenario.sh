@@ -41,19 +41,12 @@ if [ -n "${CPU_VARIANT:-}" ]; then
   llama_bin="$only"
   if [ "$server" = servegate ]; then set -- "$@" "LlamaCpp__CpuVariant=$CPU_VARIANT"; fi
 fi
-port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-if [ "$server" = servegate ]; then
-  env "$@" dotnet "${GATEWAY_DIR:-artifacts/gateway}/ServeGate.Gateway.dll" --port "$port" --model "$model" --parallel 8 --ctx-size 2048 > "$out/server.log" 2>&1 &
-  ready=/ready
-else
-  "$llama_bin/llama-server" -m "$model" --port "$port" -np 8 -c 16384 -t 2 --alias "$id" "$@" > "$out/server.log" 2>&1 &
-  ready=/health
-fi
-pid=$!
+port="$(free_port)"
+start_server "$server" "$port" "$out/server.log" "$@"
+pid="$server_pid"
 trap 'kill "$pid" 2>/dev/null || true' EXIT
-for _ in $(seq 1 240); do curl -sf "http://127.0.0.1:$port$ready" > /dev/null && break; sleep 0.5; done
-loadtest=(timeout 600 dotnet loadtests/ServeGate.LoadTests/bin/Release/net10.0/servegate-loadtest.dll --url "http://127.0.0.1:$port" --model "$id"
-  --endpoint completions --ignore-eos --no-keep-alive --progress none)
+wait_ready "$server_ready" || true  # the load test then records the errors
+set_loadtest "$port"
 # The KV cache is cold in burst and prefix, the server process is not (scenarios.sh, process-warm-up).
 set_scenario_args process-warm-up
 "${loadtest[@]}" --out "$out/process-warm-up" "${scenario_args[@]}" > "$out/process-warm-up.log" 2>&1 || true

@@ -26,3 +26,35 @@ set_scenario_args() {
     *) return 1 ;;
   esac
 }
+
+# The servers and the load tester as scenario.sh and paired.sh run them: the same switches for every comparison.
+# Expect $model, $id (the model's file name without .gguf) and $llama_bin (build-llama-tools.sh) to be set.
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'; }
+
+# start_server servegate|llama PORT LOG [ARGS...]: ServeGate (artifacts/gateway, or $GATEWAY_DIR; ARGS are ENV=VALUE
+# settings) or llama-server (ARGS are extra switches) in the background; its pid in `server_pid`, the URL that
+# answers once it is ready in `server_ready`.
+start_server() {
+  local server="$1" port="$2" log="$3"; shift 3
+  if [ "$server" = servegate ]; then
+    env "$@" dotnet "${GATEWAY_DIR:-artifacts/gateway}/ServeGate.Gateway.dll" --port "$port" --model "$model" --parallel 8 --ctx-size 2048 > "$log" 2>&1 &
+    server_ready="http://127.0.0.1:$port/ready"
+  else
+    "$llama_bin/llama-server" -m "$model" --port "$port" -np 8 -c 16384 -t 2 --alias "$id" "$@" > "$log" 2>&1 &
+    server_ready="http://127.0.0.1:$port/health"
+  fi
+  server_pid=$!
+}
+
+# wait_ready URL: up to 2 minutes; fails (status 1, a message) if the server never answers.
+wait_ready() {
+  for _ in $(seq 1 240); do curl -sf "$1" > /dev/null && return 0; sleep 0.5; done
+  echo "$1 did not answer within 2 minutes" >&2
+  return 1
+}
+
+# set_loadtest PORT: the load tester's command against that server into `loadtest` (--out and the scenario follow).
+set_loadtest() {
+  loadtest=(timeout 600 dotnet loadtests/ServeGate.LoadTests/bin/Release/net10.0/servegate-loadtest.dll --url "http://127.0.0.1:$1"
+    --model "$id" --endpoint completions --ignore-eos --no-keep-alive --progress none)
+}
