@@ -409,7 +409,7 @@ public abstract class SchedulerTests(TinyModelFixture models) : IClassFixture<Ti
     /// minimum step): two such sequences fit, a third forces the least recently used idle one out. Per sequence: one
     /// lane and one cache slot; the third request's lane content pushes the first prompt out of the only cache slot.
     /// </summary>
-    private InferenceScheduler NewTightScheduler(int hostCacheMiB) => NewScheduler(o =>
+    private InferenceScheduler NewTightScheduler(int hostCacheMiB, Action<SchedulerOptions>? configure = null) => NewScheduler(o =>
     {
         o.Parallel = 1;
         o.ContextLength = 256;
@@ -424,6 +424,8 @@ public abstract class SchedulerTests(TinyModelFixture models) : IClassFixture<Ti
         {
             o.CacheSlots = 1;
         }
+
+        configure?.Invoke(o);
     });
 
     private GenerationRequest TopicRequest(string topic, int maxTokens = 8) =>
@@ -467,6 +469,31 @@ public abstract class SchedulerTests(TinyModelFixture models) : IClassFixture<Ti
         Assert.Equal(1, scheduler.Counters.HostRestores);
         Assert.Equal(a.Prompt.Length - 1, again.Result.CachedTokens);
         AssertSameUpToNearTie(cold.Logprobs, cold.Result.CompletionTokenIds, again.Result.CompletionTokenIds);
+    }
+
+    [Fact]
+    public async Task HostMemory_ACopyThatFails_GivesThePrefixUpAndServesOn()
+    {
+        await using var scheduler = NewTightScheduler(hostCacheMiB: 64, o => o.FaultForTest = point =>
+        {
+            if (point == SchedulerFaultPoint.HostSave)
+            {
+                throw new LlamaException("test: the copy to host memory failed");
+            }
+        });
+        var a = TopicRequest("alpha");
+        var results = new List<GenerationResult>();
+        foreach (var request in new[] { a, TopicRequest("bravo"), TopicRequest("charlie"), a with { RequestId = "again" } })
+        {
+            results.Add((await CollectAsync(Submit(scheduler, request))).Result);
+        }
+
+        // Every request served; the evicted prefix is gone as without host memory, and the model is still up.
+        Assert.All(results, r => Assert.Equal(FinishReason.Length, r.FinishReason));
+        Assert.True(scheduler.Counters.Evictions >= 1);
+        Assert.Equal((0L, 0L), (scheduler.Counters.HostSaves, scheduler.Counters.HostBytes));
+        Assert.Equal(0, results[^1].CachedTokens);
+        Assert.Null(scheduler.Failure);
     }
 
     [Fact]

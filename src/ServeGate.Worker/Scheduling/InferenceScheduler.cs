@@ -705,9 +705,21 @@ public sealed class InferenceScheduler : IAsyncDisposable
 
         var started = _time.GetTimestamp();
         var size = _context.SequenceStateSize(slot.Id);
-        if (_hostCache.Add([.. slot.KvTokens], (long)size, () => _context.SaveSequenceState(slot.Id, size), slot.LastUsed))
+        try
         {
-            _counters.HostSaves++;
+            if (_hostCache.Add([.. slot.KvTokens], (long)size, () =>
+            {
+                _options.FaultForTest?.Invoke(SchedulerFaultPoint.HostSave);
+                return _context.SaveSequenceState(slot.Id, size);
+            }, slot.LastUsed))
+            {
+                _counters.HostSaves++;
+            }
+        }
+        catch (LlamaException ex)
+        {
+            // The prefix is given up, as it would be without host memory; the request that evicted it goes on.
+            SchedulerLog.PrefixCacheFailed(_logger, "host memory", ex.Message);
         }
 
         _counters.HostCopySeconds += _time.GetElapsedTime(started).TotalSeconds;

@@ -31,6 +31,9 @@ internal enum SchedulerFaultPoint
 
     /// <summary>In each step, before <c>llama_decode</c> (requests submitted then arrive during the step).</summary>
     Decode,
+
+    /// <summary>Before an evicted prefix is copied into host memory (a <see cref="LlamaCpp.LlamaException"/> there is a failed copy).</summary>
+    HostSave,
 }
 
 /// <summary>Whether llama.cpp computes attention with its flash-attention kernels.</summary>
