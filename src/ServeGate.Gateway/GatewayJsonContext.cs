@@ -1,7 +1,7 @@
 using System.Text.Json.Serialization;
 using ServeGate.Gateway.Admin;
 using ServeGate.Gateway.Auth;
-using ServeGate.Metering;
+using ServeGate.Ledger;
 
 namespace ServeGate.Gateway;
 

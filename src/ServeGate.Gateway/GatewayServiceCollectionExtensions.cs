@@ -8,7 +8,7 @@ using ServeGate.Gateway.Metrics;
 using ServeGate.Gateway.Routing;
 using ServeGate.Gateway.Metering;
 using ServeGate.Gateway.Pipeline;
-using ServeGate.Metering;
+using ServeGate.Ledger;
 using ServeGate.Redis;
 
 namespace ServeGate.Gateway;
@@ -28,7 +28,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.SectionName).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GatewayOptions>, GatewayOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
-        services.AddServeGateMetering();
+        services.AddServeGateLedger();
         services.TryAddSingleton<AccessPolicy>();
         // With Limits:Store=Redis, replicas share one connection for limit counters and API keys.
         services.TryAddSingleton(sp => RedisConnection.Connect(LimitsOf(sp).Redis, TimeSpan.FromSeconds(1)));

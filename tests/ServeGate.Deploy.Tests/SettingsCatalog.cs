@@ -3,7 +3,7 @@ using System.Reflection;
 using ServeGate.Gateway;
 using ServeGate.Gateway.Auth;
 using ServeGate.LlamaCpp;
-using ServeGate.Metering;
+using ServeGate.Ledger;
 using ServeGate.Models;
 using ServeGate.Worker;
 

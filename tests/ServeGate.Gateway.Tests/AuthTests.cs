@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text;
 using Microsoft.Extensions.Options;
-using ServeGate.Metering;
+using ServeGate.Ledger;
 
 namespace ServeGate.Gateway.Tests;
 

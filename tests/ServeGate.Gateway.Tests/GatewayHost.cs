@@ -5,7 +5,7 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using ServeGate.Gateway;
-using ServeGate.Metering;
+using ServeGate.Ledger;
 using ServeGate.Tests.Common;
 
 namespace ServeGate.Gateway.Tests;

@@ -1,5 +1,5 @@
 using System.Net;
-using ServeGate.Metering;
+using ServeGate.Ledger;
 
 namespace ServeGate.Gateway.Tests;
 

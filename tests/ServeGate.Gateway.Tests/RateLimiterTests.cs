@@ -3,7 +3,7 @@ using ServeGate.Core.Limits;
 using ServeGate.Gateway.Auth;
 using ServeGate.Gateway.Limits;
 using ServeGate.Gateway.Pipeline;
-using ServeGate.Metering;
+using ServeGate.Ledger;
 
 namespace ServeGate.Gateway.Tests;
 

@@ -149,7 +149,7 @@ public sealed class SettlementSpoolTests
         var port = TestEnvironment.FreePort();
         var directory = Directory.CreateTempSubdirectory("servegate-spool-").FullName;
         using var store = RedisRateLimitStore.Connect($"127.0.0.1:{port}", TimeSpan.FromMilliseconds(500));
-        var metering = Microsoft.Extensions.Options.Options.Create(new ServeGate.Metering.MeteringOptions { DatabasePath = Path.Combine(directory, "usage.db") });
+        var metering = Microsoft.Extensions.Options.Options.Create(new ServeGate.Ledger.MeteringOptions { DatabasePath = Path.Combine(directory, "usage.db") });
         using var spool = new ServeGate.Gateway.Limits.SettlementSpool(metering, store, Microsoft.Extensions.Logging.Abstractions.NullLogger<ServeGate.Gateway.Limits.SettlementSpool>.Instance);
         var limiter = new ServeGate.Gateway.Limits.RateLimiter(store, Microsoft.Extensions.Options.Options.Create(new GatewayOptions()), new ManualTime(DateTimeOffset.UtcNow), spool);
         var request = RateLimiterTests.Request(bodyBytes: 100, maxTokens: 50);

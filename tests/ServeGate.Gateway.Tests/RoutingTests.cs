@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Net;
 using Microsoft.AspNetCore.Builder;
-using ServeGate.Metering;
+using ServeGate.Ledger;
 using ServeGate.Tests.Common;
 using ServeGate.WorkerHost;
 using Xunit.Abstractions;

@@ -2,7 +2,7 @@ using System.Net;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
-using ServeGate.Metering;
+using ServeGate.Ledger;
 using ServeGate.Worker.Models;
 using ServeGate.Worker.Scheduling;
 

@@ -2,7 +2,7 @@ using System.Text.Json;
 using ServeGate.Core.OpenAi;
 using ServeGate.Gateway.Auth;
 using ServeGate.Gateway.Routing;
-using ServeGate.Metering;
+using ServeGate.Ledger;
 
 namespace ServeGate.Gateway.Admin;
 

@@ -4,7 +4,7 @@ using ServeGate.Core.Limits;
 using ServeGate.Gateway.Auth;
 using ServeGate.Gateway.Metering;
 using ServeGate.Gateway.Pipeline;
-using ServeGate.Metering;
+using ServeGate.Ledger;
 
 namespace ServeGate.Gateway.Limits;
 

@@ -2,7 +2,7 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using ServeGate.Core.Limits;
-using ServeGate.Metering;
+using ServeGate.Ledger;
 
 namespace ServeGate.Gateway.Limits;
 

@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 using ServeGate.Gateway.Pipeline;
-using ServeGate.Metering;
+using ServeGate.Ledger;
 using ServeGate.Worker.Api;
 using Yarp.ReverseProxy.Forwarder;
 

@@ -2,7 +2,7 @@ using System.Diagnostics.Metrics;
 using ServeGate.Gateway.Metering;
 using ServeGate.Gateway.Pipeline;
 using ServeGate.Gateway.Routing;
-using ServeGate.Metering;
+using ServeGate.Ledger;
 
 namespace ServeGate.Gateway.Metrics;
 

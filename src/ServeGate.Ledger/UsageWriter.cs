@@ -3,7 +3,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace ServeGate.Metering;
+namespace ServeGate.Ledger;
 
 /// <summary>
 /// Takes usage records off the request path: a bounded <see cref="Channel{T}"/> with one reader that appends them to

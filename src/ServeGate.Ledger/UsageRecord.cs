@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace ServeGate.Metering;
+namespace ServeGate.Ledger;
 
 /// <summary>How a metered request ended.</summary>
 public enum UsageOutcome
@@ -76,4 +76,7 @@ public sealed record UsageRecord
 
     /// <summary>Price of the request in USD at the configured per-token prices (0 without prices).</summary>
     public decimal CostUsd { get; init; }
+
+    /// <summary>The economics of the request, priced once when the record was written; null when nothing priced it.</summary>
+    public UsageCharges? Charges { get; init; }
 }

@@ -2,12 +2,12 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
-namespace ServeGate.Metering;
+namespace ServeGate.Ledger;
 
-public static class MeteringServiceCollectionExtensions
+public static class LedgerServiceCollectionExtensions
 {
     /// <summary>Adds the usage ledger: options (validated at start), the SQLite store and the background writer.</summary>
-    public static IServiceCollection AddServeGateMetering(this IServiceCollection services)
+    public static IServiceCollection AddServeGateLedger(this IServiceCollection services)
     {
         services.AddOptions<MeteringOptions>().BindConfiguration(MeteringOptions.SectionName).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<MeteringOptions>, MeteringOptionsValidator>());

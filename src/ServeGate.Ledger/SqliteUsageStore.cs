@@ -1,7 +1,7 @@
 using System.Globalization;
 using Microsoft.Data.Sqlite;
 
-namespace ServeGate.Metering;
+namespace ServeGate.Ledger;
 
 /// <summary>
 /// The usage ledger in one SQLite file (WAL mode, one transaction per batch). Only the <see cref="UsageWriter"/>'s

@@ -1,4 +1,4 @@
-namespace ServeGate.Metering;
+namespace ServeGate.Ledger;
 
 /// <summary>The durable usage ledger: SQLite in the embedded default (<see cref="SqliteUsageStore"/>).</summary>
 public interface IUsageStore

@@ -1,4 +1,4 @@
-namespace ServeGate.Metering;
+namespace ServeGate.Ledger;
 
 /// <summary>What the writer does when its queue is full.</summary>
 public enum UsageQueueFullMode
