@@ -59,12 +59,12 @@ public sealed class SqliteUsageStore : IUsageStore
         return connection;
     }
 
-    public async Task AppendAsync(IReadOnlyList<UsageRecord> records, CancellationToken cancellationToken)
+    public async Task<int> AppendAsync(IReadOnlyList<UsageRecord> records, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(records);
         if (records.Count == 0)
         {
-            return;
+            return 0;
         }
 
         await using var connection = Open();
@@ -102,7 +102,18 @@ public sealed class SqliteUsageStore : IUsageStore
         }
 
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return records.Count;
     }
+
+    // Being built on feat/ledger (aggregates with rollups, up-time); nothing calls these yet.
+    public Task<IReadOnlyList<UsageAggregate>> AggregateAsync(UsageAggregateQuery query, CancellationToken cancellationToken) =>
+        throw new NotSupportedException("Aggregates are not built yet.");
+
+    public Task RecordUptimeAsync(PoolUptime uptime, CancellationToken cancellationToken) =>
+        throw new NotSupportedException("Up-time is not built yet.");
+
+    public Task<IReadOnlyList<PoolUptime>> UptimeAsync(DateTimeOffset start, DateTimeOffset end, CancellationToken cancellationToken) =>
+        throw new NotSupportedException("Up-time is not built yet.");
 
     public async Task<IReadOnlyList<UsageRecord>> QueryAsync(UsageQuery query, CancellationToken cancellationToken)
     {

@@ -1,0 +1,13 @@
+namespace ServeGate.Ledger;
+
+/// <summary>Which records to list.</summary>
+public sealed record UsageQuery
+{
+    public string? KeyId { get; init; }
+
+    public string? Team { get; init; }
+
+    public DateTimeOffset? Since { get; init; }
+
+    public int Limit { get; init; } = 100;
+}
