@@ -7,8 +7,9 @@ namespace ServeGate.Redis;
 public static class RedisConnection
 {
     /// <summary>
-    /// Connects without failing when Redis is down (<c>abortConnect=false</c>): the multiplexer keeps retrying and calls
-    /// fail fast (within <paramref name="timeout"/>) until it is back.
+    /// Connects without failing when Redis is down (<c>abortConnect=false</c>): the multiplexer reconnects in the
+    /// background with exponential back-off, and while it is disconnected calls fail at once instead of waiting in the
+    /// backlog (<see cref="BacklogPolicy.FailFast"/>), so a gateway's fail-open or fail-closed answer is not delayed.
     /// </summary>
     public static ConnectionMultiplexer Connect(string configuration, TimeSpan timeout)
     {
@@ -17,10 +18,15 @@ public static class RedisConnection
         options.ConnectTimeout = (int)timeout.TotalMilliseconds;
         options.SyncTimeout = (int)timeout.TotalMilliseconds;
         options.ConnectRetry = 1;
+        options.BacklogPolicy = BacklogPolicy.FailFast;
+        options.ReconnectRetryPolicy = new ExponentialRetry(deltaBackOffMilliseconds: 250, maxDeltaBackOffMilliseconds: 5_000);
         return ConnectionMultiplexer.Connect(options);
     }
 
-    /// <summary>Runs a script; a Redis that cannot be reached surfaces as <see cref="RedisUnavailableException"/>.</summary>
+    /// <summary>
+    /// Runs a script (sent once, then by its SHA-1 through EVALSHA; reloaded by the client if Redis restarted and lost
+    /// it); a Redis that cannot be reached surfaces as <see cref="RedisUnavailableException"/>.
+    /// </summary>
     public static async Task<RedisResult> EvaluateAsync(ConnectionMultiplexer connection, string script, RedisKey[] keys, RedisValue[] args)
     {
         ArgumentNullException.ThrowIfNull(connection);

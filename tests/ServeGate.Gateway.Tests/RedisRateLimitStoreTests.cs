@@ -94,6 +94,36 @@ public sealed class RedisRateLimitStoreTests(RedisServer redis) : IClassFixture<
         await Assert.ThrowsAsync<RateLimitStoreUnavailableException>(async () =>
             await store.TryAddAllAsync([new CounterAdd(Me() + "x", 1, 5, TimeSpan.FromMinutes(1))], CancellationToken.None));
     }
+
+    [Fact]
+    public async Task TryAddAllAsync_RedisDown_FailsWellWithinTheTimeout()
+    {
+        // FailFast backlog: a disconnected multiplexer refuses at once instead of queueing until the sync timeout.
+        using var store = RedisRateLimitStore.Connect($"127.0.0.1:{TestEnvironment.FreePort()}", TimeSpan.FromSeconds(5));
+        var started = System.Diagnostics.Stopwatch.StartNew();
+
+        await Assert.ThrowsAsync<RateLimitStoreUnavailableException>(async () =>
+            await store.TryAddAllAsync([new CounterAdd(Me() + "x", 1, 5, TimeSpan.FromMinutes(1))], CancellationToken.None));
+
+        Assert.True(started.Elapsed < TimeSpan.FromSeconds(2), $"took {started.Elapsed}");
+    }
+
+    [Fact]
+    public async Task TryAddAllAsync_AfterRedisFlushedItsScripts_StillRuns()
+    {
+        using var store = RedisRateLimitStore.Connect(redis.Configuration, TimeSpan.FromSeconds(2));
+        var key = Me() + "a";
+        await store.TryAddAllAsync([new CounterAdd(key, 1, 10, TimeSpan.FromMinutes(1))], CancellationToken.None);
+        using (var admin = StackExchange.Redis.ConnectionMultiplexer.Connect(redis.Configuration + ",allowAdmin=true"))
+        {
+            await admin.GetServer(redis.Configuration).ScriptFlushAsync(); // as a restarted Redis would have lost them
+        }
+
+        var after = await store.TryAddAllAsync([new CounterAdd(key, 1, 10, TimeSpan.FromMinutes(1))], CancellationToken.None);
+
+        Assert.True(after.Allowed);
+        Assert.Equal([2L], after.Values);
+    }
 }
 
 /// <summary>
