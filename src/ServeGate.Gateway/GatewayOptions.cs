@@ -161,6 +161,9 @@ public sealed class WorkerEndpoint
 
     public List<string> Models { get; set; } = [];
 
+    /// <summary>The worker pool whose hardware price (<c>ServeGate:Economics:Pools</c>) its requests are charged at; empty: its URL.</summary>
+    public string? Pool { get; set; }
+
     /// <summary>Whether <see cref="Url"/> is an absolute http(s) URL.</summary>
     internal bool HasHttpUrl => Uri.TryCreate(Url, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https";
 }

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using ServeGate.Gateway.Admin;
 using ServeGate.Core.Limits;
 using ServeGate.Gateway.Auth;
+using ServeGate.Gateway.Economics;
 using ServeGate.Gateway.Limits;
 using ServeGate.Gateway.Metrics;
 using ServeGate.Gateway.Routing;
@@ -29,6 +30,7 @@ public static class GatewayServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GatewayOptions>, GatewayOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
         services.AddServeGateLedger();
+        services.AddServeGateEconomics();
         services.TryAddSingleton<AccessPolicy>();
         // With Limits:Store=Redis, replicas share one connection for limit counters and API keys.
         services.TryAddSingleton(sp => RedisConnection.Connect(LimitsOf(sp).Redis, TimeSpan.FromSeconds(1)));

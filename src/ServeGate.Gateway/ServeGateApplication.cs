@@ -11,9 +11,13 @@ public static class ServeGateApplication
     /// Creates the application from ./run.sh-style arguments; <paramref name="overrides"/> (tests) win over every other
     /// configuration source.
     /// </summary>
-    public static WebApplication Create(string[] args, IReadOnlyDictionary<string, string?>? overrides = null)
+    public static WebApplication Create(string[] args, IReadOnlyDictionary<string, string?>? overrides = null) => Create(args, overrides, null);
+
+    /// <summary>As <see cref="Create(string[], IReadOnlyDictionary{string, string?}?)"/>, with services of a test's own added first (they win over TryAdd).</summary>
+    internal static WebApplication Create(string[] args, IReadOnlyDictionary<string, string?>? overrides, Action<IServiceCollection>? configureServices)
     {
         var builder = HostingExtensions.CreateServeGateBuilder(args, overrides);
+        configureServices?.Invoke(builder.Services);
         var remote = builder.Configuration.HasRemoteWorkers();
         if (!remote)
         {

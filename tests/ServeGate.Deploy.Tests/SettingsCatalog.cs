@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using System.Reflection;
+using ServeGate.Economics.Configuration;
 using ServeGate.Gateway;
 using ServeGate.Gateway.Auth;
 using ServeGate.LlamaCpp;
@@ -20,6 +21,7 @@ internal static class SettingsCatalog
     [
         (GatewayOptions.SectionName, typeof(GatewayOptions)),
         (MeteringOptions.SectionName, typeof(MeteringOptions)),
+        (EconomicsOptions.SectionName, typeof(EconomicsOptions)),
         (WorkerOptions.SectionName, typeof(WorkerOptions)),
         (LlamaBackendOptions.SectionName, typeof(LlamaBackendOptions)),
     ];

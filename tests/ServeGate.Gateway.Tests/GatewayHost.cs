@@ -20,11 +20,13 @@ public sealed class GatewayHost : IAsyncDisposable
     public const string InstructModel = "tiny-instruct";
 
     private readonly Dictionary<string, string?> _settings;
+    private readonly Action<IServiceCollection>? _services;
     private WebApplication? _app;
 
-    private GatewayHost(Dictionary<string, string?> settings, string directory)
+    private GatewayHost(Dictionary<string, string?> settings, string directory, Action<IServiceCollection>? services)
     {
         _settings = settings;
+        _services = services;
         Directory = directory;
     }
 
@@ -38,7 +40,7 @@ public sealed class GatewayHost : IAsyncDisposable
 
     public IUsageStore UsageStore => Services.GetRequiredService<IUsageStore>();
 
-    public static async Task<GatewayHost> StartAsync(IReadOnlyDictionary<string, string?>? extra = null, string? directory = null)
+    public static async Task<GatewayHost> StartAsync(IReadOnlyDictionary<string, string?>? extra = null, string? directory = null, Action<IServiceCollection>? services = null)
     {
         var basePath = await TestModels.GetAsync(TestModel.TinyBase);
         var instructPath = await TestModels.GetAsync(TestModel.TinyInstruct);
@@ -61,14 +63,14 @@ public sealed class GatewayHost : IAsyncDisposable
             settings[key] = value;
         }
 
-        var host = new GatewayHost(settings, directory);
+        var host = new GatewayHost(settings, directory, services);
         await host.StartAppAsync();
         return host;
     }
 
     private async Task StartAppAsync()
     {
-        _app = ServeGateApplication.Create([], _settings);
+        _app = ServeGateApplication.Create([], _settings, _services);
         await _app.StartAsync();
         // A gateway listening on every address (ServeGate:Host 0.0.0.0) is called on loopback.
         var url = new UriBuilder(_app.Urls.First());

@@ -67,6 +67,9 @@ public sealed class UsageMetering
 
     /// <summary>Each decode step's wall time split across its sequences in proportion to the tokens each contributed.</summary>
     public double ComputeSeconds { get; init; }
+
+    /// <summary>The part of <see cref="ComputeSeconds"/> spent computing prompt tokens: what a cached prompt token saves is priced from it.</summary>
+    public double PromptSeconds { get; init; }
 }
 
 public sealed class CompletionResponse

@@ -52,10 +52,10 @@ internal static partial class AdminApi
 
         if (body is null || !body.HasHttpUrl || body.Models.Count == 0 || body.Models.Any(string.IsNullOrWhiteSpace))
         {
-            return Error(ApiError.InvalidRequest("The body must be {\"url\": \"http://host:port\", \"models\": [\"model id\", ...]} with an absolute http(s) URL and at least one model."));
+            return Error(ApiError.InvalidRequest("The body must be {\"url\": \"http://host:port\", \"models\": [\"model id\", ...], \"pool\": \"optional pool name\"} with an absolute http(s) URL and at least one model."));
         }
 
-        var added = pool.Add(body.Url, [.. body.Models]);
+        var added = pool.Add(body.Url, [.. body.Models], body.Pool);
         Log.WorkerAdded(loggers.CreateLogger(typeof(AdminApi).FullName!), body.Url, string.Join(',', body.Models));
         return TypedResults.Json(WorkerView.Of(added), GatewayJsonContext.Default.WorkerView, statusCode: StatusCodes.Status201Created);
     }
@@ -204,6 +204,9 @@ internal sealed class WorkerView
 
     public bool Healthy { get; init; }
 
+    /// <summary>The pool its hardware is priced as (economics).</summary>
+    public required string Pool { get; init; }
+
     /// <summary>Requests in flight on it from this gateway.</summary>
     public int Outstanding { get; init; }
 
@@ -212,6 +215,7 @@ internal sealed class WorkerView
         Url = destination.Url,
         Models = destination.Models,
         Healthy = destination.Healthy,
+        Pool = destination.Pool,
         Outstanding = destination.Outstanding,
     };
 }

@@ -2,6 +2,8 @@ using System.Security.Cryptography;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
+using ServeGate.Economics.Pricing;
+using ServeGate.Gateway.Economics;
 using ServeGate.Gateway.Pipeline;
 using ServeGate.Ledger;
 using ServeGate.Worker.Api;
@@ -20,6 +22,7 @@ internal sealed partial class MeteringMiddleware(
     UsageWriter writer,
     IEnumerable<IUsageObserver> observers,
     WorkerUsageLookup lookup,
+    UsagePricer pricer,
     IOptions<GatewayOptions> options,
     TimeProvider time,
     ILogger<MeteringMiddleware> logger)
@@ -110,6 +113,7 @@ internal sealed partial class MeteringMiddleware(
         }
 
         var firstToken = request.Stream ? usage.FirstContentTimestamp : stream.FirstByteTimestamp;
+        var computeSeconds = exact?.Metering?.ComputeSeconds ?? 0;
         return new UsageRecord
         {
             RequestId = request.RequestId,
@@ -124,7 +128,7 @@ internal sealed partial class MeteringMiddleware(
             CachedTokens = cached,
             CompletionTokens = completion,
             Estimated = exact is null && (!failed || workerFailed),
-            ComputeSeconds = exact?.Metering?.ComputeSeconds ?? 0,
+            ComputeSeconds = computeSeconds,
             LatencyMs = time.GetElapsedTime(request.StartTimestamp, now).TotalMilliseconds,
             TimeToFirstTokenMs = firstToken is { } t ? time.GetElapsedTime(request.StartTimestamp, t).TotalMilliseconds : null,
             QueueMs = exact?.Metering?.QueueMs,
@@ -134,13 +138,40 @@ internal sealed partial class MeteringMiddleware(
             Outcome = cancelled ? UsageOutcome.Cancelled : failed ? UsageOutcome.Failed : UsageOutcome.Completed,
             FinishReason = cancelled ? null : usage.FinishReason,
             CostUsd = options.Value.PriceOf(request.Model)?.Cost(prompt, cached, completion) ?? 0m,
+            Charges = Price(request, prompt, cached, completion, computeSeconds, exact?.Metering?.PromptSeconds ?? 0),
         };
+    }
+
+    /// <summary>The request's economics (a refused one: zero, still naming its pool and checkpoint); never fails the request.</summary>
+    private UsageCharges? Price(GatewayRequest request, int prompt, int cached, int completion, double computeSeconds, double promptSeconds)
+    {
+        try
+        {
+            return pricer.Price(new UsageToPrice
+            {
+                Model = request.Model,
+                Pool = request.Pool,
+                PromptTokens = prompt,
+                CachedTokens = cached,
+                CompletionTokens = completion,
+                ComputeSeconds = computeSeconds,
+                PromptSeconds = promptSeconds,
+            }).ToCharges();
+        }
+        catch (ArithmeticException ex)
+        {
+            Log.PricingFailed(logger, request.Model, ex);
+            return null;
+        }
     }
 
     private static partial class Log
     {
         [LoggerMessage(EventId = GatewayLogEvents.UsageObserverFailed, Level = LogLevel.Error, Message = "Usage observer {Observer} failed.")]
         public static partial void ObserverFailed(ILogger logger, string observer, Exception exception);
+
+        [LoggerMessage(EventId = GatewayLogEvents.PricingFailed, Level = LogLevel.Error, Message = "Pricing a request of model {Model} failed; its record carries no charges.")]
+        public static partial void PricingFailed(ILogger logger, string model, Exception exception);
     }
 }
 

@@ -28,6 +28,9 @@ internal sealed class GatewayRequest
     /// <summary><see cref="LocalWorker"/> for the in-process worker, else the destination's address.</summary>
     public string Worker { get; set; } = LocalWorker;
 
+    /// <summary>The worker pool whose hardware served the request (economics): <see cref="LocalWorker"/>, or the destination's pool.</summary>
+    public string Pool { get; set; } = LocalWorker;
+
     public bool Stream { get; set; }
 
     /// <summary>Whether the client itself asked for the final usage chunk (<c>stream_options.include_usage</c>).</summary>

@@ -68,6 +68,7 @@ internal static partial class RemoteWorkerApi
             }
 
             request.Worker = destination.Url;
+            request.Pool = destination.Pool;
             if (context.Request.Body.CanSeek)
             {
                 context.Request.Body.Position = 0;

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 namespace ServeGate.Gateway.Routing;
 
 /// <summary>A remote worker as the gateway tracks it: health (active probes and passive failures) and requests in flight.</summary>
-internal sealed class WorkerDestination(string url, IReadOnlyList<string> models, WorkerDestination? previous = null)
+internal sealed class WorkerDestination(string url, IReadOnlyList<string> models, WorkerDestination? previous = null, string? pool = null)
 {
     private int _outstanding;
 
@@ -12,6 +12,9 @@ internal sealed class WorkerDestination(string url, IReadOnlyList<string> models
     public string Url { get; } = Normalize(url);
 
     public IReadOnlyList<string> Models { get; } = models;
+
+    /// <summary>The worker pool its hardware is priced as (economics): the configured name, else its URL.</summary>
+    public string Pool { get; } = string.IsNullOrWhiteSpace(pool) ? Normalize(url) : pool;
 
     public int Outstanding => Volatile.Read(ref _outstanding);
 
@@ -46,7 +49,7 @@ internal sealed class WorkerPool : IDisposable
 {
     private readonly IDisposable? _subscription;
     private readonly Lock _gate = new();
-    private readonly Dictionary<string, IReadOnlyList<string>> _added = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (IReadOnlyList<string> Models, string? Pool)> _added = new(StringComparer.Ordinal);
     private readonly HashSet<string> _removed = new(StringComparer.Ordinal);
     private IReadOnlyList<WorkerEndpoint> _configured;
     private RoutingOptions _routing;
@@ -84,12 +87,12 @@ internal sealed class WorkerPool : IDisposable
     public bool AnyServes(string model) => Destinations.Any(d => d.Serves(model));
 
     /// <summary>Adds a worker, or changes the models of one already there; returns it as the pool now holds it.</summary>
-    public WorkerDestination Add(string url, IReadOnlyList<string> models)
+    public WorkerDestination Add(string url, IReadOnlyList<string> models, string? workerPool = null)
     {
         lock (_gate)
         {
             var key = WorkerDestination.Normalize(url);
-            _added[key] = models;
+            _added[key] = (models, workerPool);
             _removed.Remove(key);
             Rebuild();
             return Destinations.Single(d => d.Url == key);
@@ -116,29 +119,30 @@ internal sealed class WorkerPool : IDisposable
 
     private void Rebuild()
     {
-        var wanted = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
+        var wanted = new Dictionary<string, (IReadOnlyList<string> Models, string? Pool)>(StringComparer.Ordinal);
         foreach (var worker in _configured)
         {
-            wanted[WorkerDestination.Normalize(worker.Url)] = [.. worker.Models];
+            wanted[WorkerDestination.Normalize(worker.Url)] = ([.. worker.Models], worker.Pool);
         }
 
-        foreach (var (url, models) in _added)
+        foreach (var (url, added) in _added)
         {
-            wanted[url] = models;
+            wanted[url] = added;
         }
 
         var current = Volatile.Read(ref _destinations).ToDictionary(d => d.Url, StringComparer.Ordinal);
         var next = new List<WorkerDestination>(wanted.Count);
-        foreach (var (url, models) in wanted)
+        foreach (var (url, (models, workerPool)) in wanted)
         {
             if (_removed.Contains(url))
             {
                 continue;
             }
 
-            next.Add(current.TryGetValue(url, out var existing) && existing.Models.SequenceEqual(models, StringComparer.Ordinal)
+            var candidate = new WorkerDestination(url, models, null, workerPool);
+            next.Add(current.TryGetValue(url, out var existing) && existing.Models.SequenceEqual(models, StringComparer.Ordinal) && existing.Pool == candidate.Pool
                 ? existing
-                : new WorkerDestination(url, models, existing));
+                : new WorkerDestination(url, models, existing, workerPool));
         }
 
         Volatile.Write(ref _destinations, [.. next]);

@@ -24,6 +24,7 @@ internal sealed record ResponseContext(string Id, long Created, string Model, bo
                 TimeToFirstTokenMs = Math.Round(results.Max(r => r.TimeToFirstTokenMs), 3),
                 DurationMs = Math.Round(results.Max(r => r.DurationMs), 3),
                 ComputeSeconds = results.Sum(r => r.ComputeSeconds),
+                PromptSeconds = results.Sum(r => r.PromptSeconds),
             },
         };
     }

@@ -70,6 +70,9 @@ public sealed record GenerationResult
 
     public double ComputeSeconds { get; init; }
 
+    /// <summary>The part of <see cref="ComputeSeconds"/> spent on prompt tokens (prefill).</summary>
+    public double PromptSeconds { get; init; }
+
     public string? Error { get; init; }
 
     /// <summary>The generated token ids, in order (the last one is never in the KV cache: it was not fed back).</summary>

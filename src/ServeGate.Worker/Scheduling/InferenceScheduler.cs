@@ -902,7 +902,12 @@ public sealed class InferenceScheduler : IAsyncDisposable
         {
             if (job.StepTokens > 0)
             {
-                job.ComputeSeconds += seconds * job.StepTokens / total;
+                var share = seconds * job.StepTokens / total;
+                job.ComputeSeconds += share;
+                if (!job.IsGenerating)
+                {
+                    job.PromptSeconds += share; // the prompt part, for what a cached prompt token saves
+                }
             }
         }
 
@@ -1170,6 +1175,7 @@ public sealed class InferenceScheduler : IAsyncDisposable
             TimeToFirstTokenMs = job.FirstTokenAt > 0 ? (job.FirstTokenAt - job.EnqueuedAt) * 1000.0 / _time.TimestampFrequency : 0,
             DurationMs = (now - job.EnqueuedAt) * 1000.0 / _time.TimestampFrequency,
             ComputeSeconds = job.ComputeSeconds,
+            PromptSeconds = job.PromptSeconds,
             Error = error,
             CompletionTokenIds = job.Output,
         };
@@ -1404,6 +1410,8 @@ public sealed class InferenceScheduler : IAsyncDisposable
         public int LogitsIndex { get; set; } = -1;
 
         public double ComputeSeconds { get; set; }
+
+        public double PromptSeconds { get; set; }
     }
 }
 
