@@ -4,6 +4,7 @@ namespace ServeGate.Gateway;
 internal static class GatewayLogEvents
 {
     public const int UsageObserverFailed = 1001;
+    public const int UptimeFailed = 1002;
     public const int KeyCreated = 1101;
     public const int KeyRevoked = 1102;
     public const int OpenLocalMode = 1103;

@@ -8,6 +8,7 @@ using ServeGate.Gateway.Metrics;
 using ServeGate.Gateway.Routing;
 using ServeGate.Gateway.Metering;
 using ServeGate.Gateway.Pipeline;
+using ServeGate.Gateway.Reports;
 using ServeGate.Ledger;
 using ServeGate.Redis;
 
@@ -52,6 +53,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddHttpForwarder();
         services.AddHttpClient(WorkerHealthProbe.ClientName, client => client.Timeout = TimeSpan.FromSeconds(5));
         services.AddHostedService<WorkerHealthProbe>();
+        services.AddHostedService<ServeGate.Gateway.Reports.PoolUptimeRecorder>();
         return builder;
     }
 
@@ -78,13 +80,15 @@ public static class GatewayServiceCollectionExtensions
         _ = app.Services.GetRequiredService<GatewayMetrics>();
         _ = app.Services.GetService<ServeGate.Worker.Scheduling.SchedulerMetrics>(); // the in-process worker's, when there is one
         app.MapAdminApi();
+        app.MapUsageApi();
         app.MapGet("/metrics", (PrometheusExporter exporter, GatewayMetrics metrics) =>
             Results.Text(exporter.Scrape(), "text/plain; version=0.0.4; charset=utf-8"));
         return app;
     }
 
-    /// <summary>The OpenAI API, which needs an API key (outside open local mode).</summary>
-    internal static bool IsApi(HttpContext context) => context.Request.Path.StartsWithSegments("/v1", StringComparison.Ordinal);
+    /// <summary>The OpenAI API, which needs an API key (outside open local mode); the organization's reports check their own access.</summary>
+    internal static bool IsApi(HttpContext context) =>
+        context.Request.Path.StartsWithSegments("/v1", StringComparison.Ordinal) && !context.Request.Path.StartsWithSegments("/v1/organization", StringComparison.Ordinal);
 
     /// <summary>The requests that generate tokens, and so are metered and limited.</summary>
     internal static bool IsInference(HttpContext context) =>

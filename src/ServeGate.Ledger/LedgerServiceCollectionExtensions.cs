@@ -20,7 +20,10 @@ public static class LedgerServiceCollectionExtensions
             .ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<MeteringOptions>, MeteringOptionsValidator>());
         services.TryAddSingleton<IUsageStore>(sp => new SqliteUsageStore(sp.GetRequiredService<IOptions<MeteringOptions>>().Value.ResolveDatabasePath()));
-        services.TryAddSingleton<UsageWriter>();
+        services.TryAddSingleton<IPoolPriceSource, ZeroPoolPriceSource>();
+        services.TryAddSingleton<UsageWriter>(sp => new UsageWriter(
+            sp.GetRequiredService<IUsageStore>(), sp.GetRequiredService<IOptions<MeteringOptions>>(),
+            sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<UsageWriter>>(), sp.GetService<TimeProvider>()));
         services.AddHostedService(sp => sp.GetRequiredService<UsageWriter>());
         return services;
     }

@@ -449,11 +449,13 @@ public sealed class SqliteUsageStore : IUsageStore, IDisposable
         command.CommandText = $"""
             SELECT {Columns} FROM usage
             WHERE ($key IS NULL OR key_id = $key) AND ($team IS NULL OR team = $team) AND ($since IS NULL OR ts_unix_ms >= $since)
+              AND ($until IS NULL OR ts_unix_ms < $until)
             ORDER BY id DESC LIMIT $limit
             """;
         command.Parameters.AddWithValue("$key", (object?)query.KeyId ?? DBNull.Value);
         command.Parameters.AddWithValue("$team", (object?)query.Team ?? DBNull.Value);
         command.Parameters.AddWithValue("$since", (object?)query.Since?.ToUnixTimeMilliseconds() ?? DBNull.Value);
+        command.Parameters.AddWithValue("$until", (object?)query.Until?.ToUnixTimeMilliseconds() ?? DBNull.Value);
         command.Parameters.AddWithValue("$limit", Math.Clamp(query.Limit, 1, 100_000));
         var list = new List<UsageRecord>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);

@@ -307,5 +307,4 @@ internal static class MeteringLogEvents
     public const int Replayed = 3005;
     public const int LeftInSpool = 3006;
     public const int DataMoved = 3007;
-    public const int UptimeFailed = 3008;
 }

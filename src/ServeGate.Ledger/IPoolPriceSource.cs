@@ -1,0 +1,16 @@
+namespace ServeGate.Ledger;
+
+/// <summary>
+/// A worker pool's hardware price, USD per hour, busy or idle: what up-time is priced at for idle capacity. The
+/// economics configuration provides it; without one, <see cref="ZeroPoolPriceSource"/> prices every pool at 0.
+/// </summary>
+public interface IPoolPriceSource
+{
+    decimal HardwareUsdPerHour(string pool);
+}
+
+/// <summary>No prices configured: up-time is recorded, idle capacity costs 0.</summary>
+public sealed class ZeroPoolPriceSource : IPoolPriceSource
+{
+    public decimal HardwareUsdPerHour(string pool) => 0m;
+}
