@@ -188,7 +188,7 @@ public sealed partial class UsageWriter : IHostedService, IAsyncDisposable
         var records = new List<UsageRecord>(_options.BatchSize);
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
-            if (_options.FlushInterval > TimeSpan.Zero && !_incoming.Reader.Completion.IsCompleted)
+            if (_options.FlushInterval > TimeSpan.Zero && Pending < _options.BatchSize && !_incoming.Reader.Completion.IsCompleted)
             {
                 await Task.Delay(_options.FlushInterval, _time).ConfigureAwait(false); // let others join this commit
             }
