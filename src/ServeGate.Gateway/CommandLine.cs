@@ -21,6 +21,7 @@ internal static class CommandLine
           --gpu-layers N      layers to offload with cuda (-1 = all)
           --worker URL=M1,M2  gateway only: forward models M1, M2 to the worker host at URL (repeat for more);
                               without --worker the worker runs in this process
+          --data-dir DIR      the data folder: usage ledger, API keys (default $XDG_DATA_HOME/servegate, else ~/.local/share/servegate)
           --config FILE       a JSON settings file, watched: edits to ServeGate:Gateway:Workers apply while running
           --KEY=VALUE         any configuration key, e.g. --ServeGate:Worker:MaxQueue=128
         """;
@@ -112,6 +113,14 @@ internal static class CommandLine
                     }
 
                     settings["ServeGate:ConfigFile"] = config;
+                    break;
+                case "--data-dir":
+                    if (Next() is not { Length: > 0 } dataDirectory)
+                    {
+                        return (settings, [], "--data-dir needs a folder for the usage ledger and the API keys");
+                    }
+
+                    settings["ServeGate:DataDirectory"] = Path.GetFullPath(dataDirectory);
                     break;
                 case "-h" or "--help":
                     return (settings, [], "help");

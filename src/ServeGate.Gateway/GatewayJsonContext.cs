@@ -11,6 +11,8 @@ namespace ServeGate.Gateway;
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     UseStringEnumConverter = true)]
 [JsonSerializable(typeof(UsageList))]
+[JsonSerializable(typeof(ServeGate.Gateway.Reports.CompletionsUsagePage))]
+[JsonSerializable(typeof(ServeGate.Gateway.Reports.CostsPage))]
 [JsonSerializable(typeof(KeyList))]
 [JsonSerializable(typeof(KeyView))]
 [JsonSerializable(typeof(CreateKeyRequest))]

@@ -9,6 +9,7 @@ using ServeGate.Gateway.Metrics;
 using ServeGate.Gateway.Routing;
 using ServeGate.Gateway.Metering;
 using ServeGate.Gateway.Pipeline;
+using ServeGate.Gateway.Reports;
 using ServeGate.Ledger;
 using ServeGate.Redis;
 
@@ -29,8 +30,8 @@ public static class GatewayServiceCollectionExtensions
         services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.SectionName).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GatewayOptions>, GatewayOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
+        services.AddServeGateEconomics(); // before the ledger: it prices the pools' up-time (IPoolPriceSource)
         services.AddServeGateLedger();
-        services.AddServeGateEconomics();
         services.TryAddSingleton<AccessPolicy>();
         // With Limits:Store=Redis, replicas share one connection for limit counters and API keys.
         services.TryAddSingleton(sp => RedisConnection.Connect(LimitsOf(sp).Redis, TimeSpan.FromSeconds(1)));
@@ -54,6 +55,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddHttpForwarder();
         services.AddHttpClient(WorkerHealthProbe.ClientName, client => client.Timeout = TimeSpan.FromSeconds(5));
         services.AddHostedService<WorkerHealthProbe>();
+        services.AddHostedService<ServeGate.Gateway.Reports.PoolUptimeRecorder>();
         return builder;
     }
 
@@ -80,13 +82,18 @@ public static class GatewayServiceCollectionExtensions
         _ = app.Services.GetRequiredService<GatewayMetrics>();
         _ = app.Services.GetService<ServeGate.Worker.Scheduling.SchedulerMetrics>(); // the in-process worker's, when there is one
         app.MapAdminApi();
+        app.MapUsageApi();
+        app.MapEconomicsApi();
         app.MapGet("/metrics", (PrometheusExporter exporter, GatewayMetrics metrics) =>
             Results.Text(exporter.Scrape(), "text/plain; version=0.0.4; charset=utf-8"));
         return app;
     }
 
-    /// <summary>The OpenAI API, which needs an API key (outside open local mode).</summary>
-    internal static bool IsApi(HttpContext context) => context.Request.Path.StartsWithSegments("/v1", StringComparison.Ordinal);
+    /// <summary>The OpenAI API, which needs an API key (outside open local mode); the organization's reports check their own access.</summary>
+    internal static bool IsApi(HttpContext context) =>
+        context.Request.Path.StartsWithSegments("/v1", StringComparison.Ordinal)
+        && !context.Request.Path.StartsWithSegments("/v1/organization", StringComparison.Ordinal)
+        && !context.Request.Path.StartsWithSegments("/v1/economics", StringComparison.Ordinal);
 
     /// <summary>The requests that generate tokens, and so are metered and limited.</summary>
     internal static bool IsInference(HttpContext context) =>

@@ -27,6 +27,7 @@ public static class ServeGateApplication
         builder.AddServeGateGateway();
 
         var app = builder.Build();
+        MoveLegacyData(app.Services); // before anything opens the ledger or the keys
         app.MapServeGateGateway();
         if (remote)
         {
@@ -37,5 +38,17 @@ public static class ServeGateApplication
             app.MapOpenAiApi();
         }
         return app;
+    }
+
+    private static void MoveLegacyData(IServiceProvider services)
+    {
+        var metering = services.GetRequiredService<Microsoft.Extensions.Options.IOptions<ServeGate.Ledger.MeteringOptions>>().Value;
+        if (string.IsNullOrWhiteSpace(metering.DatabasePath))
+        {
+            ServeGate.Ledger.LedgerDataFolder.MoveFromLegacy(
+                ServeGate.Ledger.MeteringOptions.LegacyCacheDirectory(),
+                metering.ResolveDataDirectory(),
+                services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ServeGateApplication).FullName!));
+        }
     }
 }

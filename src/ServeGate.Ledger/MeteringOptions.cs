@@ -6,7 +6,7 @@ public enum UsageQueueFullMode
     /// <summary>The request that finished waits for room (back-pressure; no record is lost). The default.</summary>
     Wait,
 
-    /// <summary>The record is dropped and counted in <c>servegate.usage.dropped</c>: the ledger is incomplete.</summary>
+    /// <summary>The record is dropped, logged and counted in <c>servegate.usage.dropped</c>: the ledger is incomplete.</summary>
     Drop,
 }
 
@@ -15,11 +15,29 @@ public sealed class MeteringOptions
 {
     public const string SectionName = "ServeGate:Metering";
 
-    /// <summary>The SQLite file; empty: <c>usage.db</c> in the ServeGate cache folder (<c>$SERVEGATE_CACHE</c>, default <c>~/.cache/servegate</c>).</summary>
+    /// <summary>The SQLite file; empty: <c>usage.db</c> in the data folder (<see cref="DataDirectory"/>).</summary>
     public string DatabasePath { get; set; } = string.Empty;
 
-    /// <summary>Records waiting for the writer at most; beyond, <see cref="FullMode"/> decides.</summary>
+    /// <summary>
+    /// The data folder (the ledger, API keys, spools), set from <c>ServeGate:DataDirectory</c> (<c>--data-dir</c>); empty:
+    /// <c>$XDG_DATA_HOME/servegate</c>, by default <c>~/.local/share/servegate</c>. Data, not cache: never delete it to free space.
+    /// </summary>
+    public string DataDirectory { get; set; } = string.Empty;
+
+    /// <summary>
+    /// Hold the end of each response until its record is synced to the spool, so a crash loses no record of a response
+    /// a client saw finish (default). False: records are queued in memory only (a crash loses the last moments).
+    /// </summary>
+    public bool Durable { get; set; } = true;
+
+    /// <summary>The spool folder; empty: <c>usage-spool</c> beside <see cref="DatabasePath"/>.</summary>
+    public string SpoolDirectory { get; set; } = string.Empty;
+
+    /// <summary>Records accepted and not yet in the store at most (the spool's bound); beyond, <see cref="FullMode"/> decides.</summary>
     public int QueueCapacity { get; set; } = 10_000;
+
+    /// <summary>How long shutdown waits for the store to take spooled records; the rest are replayed at the next start.</summary>
+    public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     public UsageQueueFullMode FullMode { get; set; } = UsageQueueFullMode.Wait;
 
@@ -50,22 +68,37 @@ public sealed class MeteringOptions
             yield return "ServeGate:Metering:FlushInterval must be from 0 to 10 seconds.";
         }
 
+        if (DrainTimeout < TimeSpan.Zero)
+        {
+            yield return "ServeGate:Metering:DrainTimeout must not be negative.";
+        }
+
         if (!Enum.IsDefined(FullMode))
         {
             yield return "ServeGate:Metering:FullMode must be Wait or Drop.";
         }
     }
 
-    public string ResolveDatabasePath()
-    {
-        if (!string.IsNullOrWhiteSpace(DatabasePath))
-        {
-            return Path.GetFullPath(DatabasePath);
-        }
+    /// <summary>The configuration key of the data folder (also <c>--data-dir</c>).</summary>
+    public const string DataDirectoryKey = "ServeGate:DataDirectory";
 
-        var root = Environment.GetEnvironmentVariable("SERVEGATE_CACHE") is { Length: > 0 } configured
+    public string ResolveDatabasePath() =>
+        !string.IsNullOrWhiteSpace(DatabasePath) ? Path.GetFullPath(DatabasePath) : Path.Combine(ResolveDataDirectory(), "usage.db");
+
+    public string ResolveSpoolDirectory() =>
+        !string.IsNullOrWhiteSpace(SpoolDirectory) ? Path.GetFullPath(SpoolDirectory) : Path.Combine(Path.GetDirectoryName(ResolveDatabasePath())!, "usage-spool");
+
+    public string ResolveDataDirectory() => !string.IsNullOrWhiteSpace(DataDirectory) ? Path.GetFullPath(DataDirectory) : DefaultDataDirectory();
+
+    /// <summary><c>$XDG_DATA_HOME/servegate</c>, else <c>~/.local/share/servegate</c>.</summary>
+    public static string DefaultDataDirectory() =>
+        Environment.GetEnvironmentVariable("XDG_DATA_HOME") is { Length: > 0 } xdg && Path.IsPathRooted(xdg)
+            ? Path.Combine(xdg, "servegate")
+            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "share", "servegate");
+
+    /// <summary>Where the ledger and keys lived before the data folder: the cache folder (<c>$SERVEGATE_CACHE</c>, else <c>~/.cache/servegate</c>).</summary>
+    public static string LegacyCacheDirectory() =>
+        Environment.GetEnvironmentVariable("SERVEGATE_CACHE") is { Length: > 0 } configured
             ? configured
             : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "servegate");
-        return Path.Combine(root, "usage.db");
-    }
 }

@@ -9,5 +9,8 @@ public sealed record UsageQuery
 
     public DateTimeOffset? Since { get; init; }
 
+    /// <summary>Exclusive: records before it (the CSV export's range end).</summary>
+    public DateTimeOffset? Until { get; init; }
+
     public int Limit { get; init; } = 100;
 }

@@ -18,9 +18,21 @@ using ServeGate.Worker.Scheduling;
 // dotnet run -c Release --project tests/ServeGate.Benchmarks -- burst MODEL.gguf [requests=16] [concurrency=8] [prompt=1300] [unique=91] [output=16]
 // dotnet run -c Release --project tests/ServeGate.Benchmarks -- kvcopy MODEL.gguf [context=2048] [tokens=192,1200] [reps=10]
 // dotnet run -c Release --project tests/ServeGate.Benchmarks -- bandwidth [MiB=512]
+// dotnet run -c Release --project tests/ServeGate.Benchmarks -- ledger-write [records=200000] [producers=256]
+// dotnet run -c Release --project tests/ServeGate.Benchmarks -- ledger-costs [records=1000000] [reps=21]
 if (args is ["bandwidth", ..])
 {
     return Bandwidth(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 512);
+}
+
+if (args is ["ledger-write", ..])
+{
+    return await LedgerBenchmarks.WriteAsync(Arg(1, 200_000), Arg(2, 256));
+}
+
+if (args is ["ledger-costs", ..])
+{
+    return await LedgerBenchmarks.CostsAsync(Arg(1, 1_000_000), Arg(2, 21));
 }
 
 if (args.Length < 2)

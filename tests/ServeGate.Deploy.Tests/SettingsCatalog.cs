@@ -26,7 +26,7 @@ internal static class SettingsCatalog
         (LlamaBackendOptions.SectionName, typeof(LlamaBackendOptions)),
     ];
 
-    private static readonly string[] DirectKeys = ["ServeGate:Host", "ServeGate:Port", "ServeGate:ConfigFile"];
+    private static readonly string[] DirectKeys = ["ServeGate:Host", "ServeGate:Port", "ServeGate:ConfigFile", MeteringOptions.DataDirectoryKey];
 
     /// <summary>Environment variables read by name (not as configuration keys).</summary>
     public static readonly string[] EnvironmentVariables =

@@ -26,6 +26,17 @@ public sealed class CommandLineTests
     }
 
     [Fact]
+    public void Parse_DataDir_MapsToDataDirectoryAsAFullPathAndNeedsOne()
+    {
+        var (settings, _, error) = CommandLine.Parse(["--data-dir", "ledger-data"]);
+        var (_, _, missing) = CommandLine.Parse(["--data-dir"]);
+
+        Assert.Null(error);
+        Assert.Equal(Path.GetFullPath("ledger-data"), settings["ServeGate:DataDirectory"]);
+        Assert.NotNull(missing);
+    }
+
+    [Fact]
     public void Parse_Config_MapsToConfigFileAndNeedsAPath()
     {
         var (settings, _, error) = CommandLine.Parse(["--config", "workers.json"]);

@@ -84,4 +84,30 @@ public sealed class ReportTests
         Assert.Contains("HTTP 404", result.GetProperty("cost_error").GetString(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Run_CostUrlIsTheCostsApi_ReadsTheRunsWindowAndReportsCostPerMillionTokens()
+    {
+        await using var server = await FakeOpenAiServer.StartAsync(new FakeServerBehavior
+        {
+            TokenInterval = TimeSpan.FromMilliseconds(1),
+            CostJson = """
+                {"object": "page", "has_more": false, "next_page": null, "data": [{"object": "bucket", "start_time": 1, "end_time": 2, "results": [
+                  {"object": "organization.costs.result", "amount": {"value": 0.25, "currency": "usd"}, "line_item": "inference", "project_id": null},
+                  {"object": "organization.costs.result", "amount": {"value": 0.75, "currency": "usd"}, "line_item": "idle capacity", "project_id": null}]}]}
+                """,
+        });
+        using var dir = new TempDir();
+        var before = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+
+        var (run, result) = await LoadTester.RunLoadTestAsync(server, dir.Path,
+            ["--requests", "2", "--max-tokens", "2", "--cost-url", server.BaseUrl + "v1/organization/costs"]);
+
+        Assert.Equal(0, run.ExitCode);
+        var query = System.Web.HttpUtility.ParseQueryString(server.CostQuery!);
+        Assert.InRange(long.Parse(query["start_time"]!, System.Globalization.CultureInfo.InvariantCulture), before - 1, before + 5);
+        Assert.True(long.Parse(query["end_time"]!, System.Globalization.CultureInfo.InvariantCulture) > long.Parse(query["start_time"]!, System.Globalization.CultureInfo.InvariantCulture));
+        var tokens = result.GetProperty("prompt_tokens").GetInt64() + result.GetProperty("output_tokens").GetInt64();
+        Assert.Equal(1.0m, result.GetProperty("cost_usd").GetDecimal());
+        Assert.Equal(decimal.Round(1.0m * 1_000_000m / tokens, 6), result.GetProperty("cost_usd_per_million_tokens").GetDecimal());
+    }
 }

@@ -45,8 +45,16 @@ internal static class RunCommand
         var result = ResultBuilder.Build(outcome, settings.Config.Scenario, settings.Config, settings.Slo);
         if (settings.CostUrl is { } costUrl && !outcome.Aborted)
         {
-            (result.Cost, result.CostError) = await CostClient.FetchAsync(http, costUrl, settings.Client.ApiKey, cli.Time, CancellationToken.None)
+            // The costs API is asked for the run's own window (whole seconds around it); another URL is read as is.
+            var url = CostClient.ForWindow(costUrl, result.StartedAt, cli.Time.GetUtcNow());
+            (result.Cost, result.CostError) = await CostClient.FetchAsync(http, url, settings.Client.ApiKey, cli.Time, CancellationToken.None)
                 .ConfigureAwait(false);
+            if (result.Cost is { } cost && CostClient.TotalUsd(cost) is { } usd)
+            {
+                result.CostUsd = usd;
+                var tokens = result.PromptTokens + result.OutputTokens;
+                result.CostUsdPerMillionTokens = tokens > 0 ? decimal.Round(usd * 1_000_000m / tokens, 6) : null;
+            }
         }
 
         try

@@ -201,6 +201,19 @@ internal sealed class RunResult : MeasuredBlock
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public JsonElement? Cost { get; set; }
 
+    /// <summary>
+    /// The run's cost in USD when the cost URL is ServeGate's (OpenAI-shaped) costs API: the sum of its amounts over the
+    /// run's time window, every line item. Absent otherwise.
+    /// </summary>
+    [JsonPropertyOrder(11)]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public decimal? CostUsd { get; set; }
+
+    /// <summary><see cref="CostUsd"/> per 1M tokens (prompt + output) of this run.</summary>
+    [JsonPropertyOrder(11)]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public decimal? CostUsdPerMillionTokens { get; set; }
+
     /// <summary>Why the cost URL could not be read; absent when it was read or not given.</summary>
     [JsonPropertyOrder(12)]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]

@@ -4,6 +4,7 @@ using ServeGate.Economics.Catalogs;
 using ServeGate.Economics.Configuration;
 using ServeGate.Economics.Pricing;
 using ServeGate.Economics.Reports;
+using ServeGate.Ledger;
 
 namespace ServeGate.Gateway.Economics;
 
@@ -23,6 +24,7 @@ public static class EconomicsServiceCollectionExtensions
         services.TryAddSingleton<IObservedTokenRate>(sp => new RunningTokenRate(sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton(sp => new UsagePricer(sp.GetRequiredService<EconomicsSettings>(), sp.GetRequiredService<IObservedTokenRate>()));
         services.TryAddSingleton(sp => new EconomicsReportBuilder(sp.GetRequiredService<EconomicsSettings>()));
+        services.TryAddSingleton<IPoolPriceSource, EconomicsPoolPriceSource>();
         return services;
     }
 

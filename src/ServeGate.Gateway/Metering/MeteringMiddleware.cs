@@ -52,32 +52,38 @@ internal sealed partial class MeteringMiddleware(
             time);
         var meteredBody = new StreamResponseBodyFeature(stream, originalBody);
         context.Features.Set<IHttpResponseBodyFeature>(meteredBody);
+        UsageRecord? record = null;
         try
         {
-            await next(context).ConfigureAwait(false);
+            try
+            {
+                await next(context).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (context.RequestAborted.IsCancellationRequested && ex is OperationCanceledException or IOException)
+            {
+                // The client left while we were writing: metered below as cancelled.
+            }
+            catch (Exception) when (!context.Response.HasStarted)
+            {
+                context.Response.StatusCode = StatusCodes.Status500InternalServerError; // what the server will answer; metered as failed
+                throw;
+            }
+
+            // The end of the response (held back by the stream) is sent only once the record is durable in the spool:
+            // a client that saw a response finish finds it in the ledger even if the gateway is killed right after.
+            stream.Finish();
+            record = await MeterAsync(context, request, usage, stream).ConfigureAwait(false);
+            await stream.ReleaseAsync(context.RequestAborted).ConfigureAwait(false);
             await meteredBody.CompleteAsync().ConfigureAwait(false);
-            await stream.FinishAsync(context.RequestAborted).ConfigureAwait(false);
         }
         catch (Exception ex) when (context.RequestAborted.IsCancellationRequested && ex is OperationCanceledException or IOException)
         {
-            // The client left while we were writing: metered below as cancelled.
-        }
-        catch (Exception) when (!context.Response.HasStarted)
-        {
-            context.Response.StatusCode = StatusCodes.Status500InternalServerError; // what the server will answer; metered as failed
-            throw;
+            // The client left while the end was sent: it is metered already.
         }
         finally
         {
             context.Features.Set(originalBody);
-            if (usage.Usage is null && request.Model.Length > 0 && (context.RequestAborted.IsCancellationRequested || context.Response.StatusCode < 400)
-                && await lookup.FindAsync(request).ConfigureAwait(false) is { } reported)
-            {
-                usage.Settle(reported); // cut short: what the worker generated, not an estimate
-            }
-
-            var record = Build(context, request, usage, stream);
-            await writer.WriteAsync(record, CancellationToken.None).ConfigureAwait(false);
+            record ??= await MeterAsync(context, request, usage, stream).ConfigureAwait(false);
             foreach (var observer in _observers)
             {
                 try
@@ -90,6 +96,20 @@ internal sealed partial class MeteringMiddleware(
                 }
             }
         }
+    }
+
+    /// <summary>Builds the request's one record (asking the worker for a cut-short response's usage) and spools it.</summary>
+    private async Task<UsageRecord> MeterAsync(HttpContext context, GatewayRequest request, ResponseUsage usage, MeteringResponseStream stream)
+    {
+        if (usage.Usage is null && request.Model.Length > 0 && (context.RequestAborted.IsCancellationRequested || context.Response.StatusCode < 400)
+            && await lookup.FindAsync(request).ConfigureAwait(false) is { } reported)
+        {
+            usage.Settle(reported); // cut short: what the worker generated, not an estimate
+        }
+
+        var record = Build(context, request, usage, stream);
+        await writer.WriteAsync(record, CancellationToken.None).ConfigureAwait(false);
+        return record;
     }
 
     private UsageRecord Build(HttpContext context, GatewayRequest request, ResponseUsage usage, MeteringResponseStream stream)

@@ -5,8 +5,9 @@ namespace ServeGate.Gateway.Metering;
 /// <summary>
 /// Sits between the endpoint (in-process worker or proxy) and the client's response body, reading usage as it passes.
 /// Server-sent events are forwarded event by event as soon as each is complete (no buffering beyond one event); the
-/// final usage chunk the gateway asked for on the client's behalf is read and removed. Other bodies are forwarded at
-/// once and copied (up to a bound) to read their usage at the end.
+/// final usage chunk the gateway asked for on the client's behalf is read and removed. Other bodies are forwarded and
+/// copied (up to a bound) to read their usage at the end. The end of the response (a stream's usage chunk and
+/// <c>[DONE]</c>, another body's last write) is held until <see cref="ReleaseAsync"/>: the record is durable first.
 /// </summary>
 internal sealed class MeteringResponseStream(Stream inner, Func<bool> isEventStream, Func<bool> forwardUsageChunk, ResponseUsage usage, TimeProvider time) : Stream
 {
@@ -14,7 +15,9 @@ internal sealed class MeteringResponseStream(Stream inner, Func<bool> isEventStr
 
     private readonly ArrayBufferWriter<byte> _pending = new();
     private readonly ArrayBufferWriter<byte> _output = new(); // reused: writes to a stream never overlap
+    private readonly ArrayBufferWriter<byte> _held = new();
     private bool? _sse;
+    private bool _holding; // a stream reached its usage chunk or [DONE]: what follows is held
 
     /// <summary>When the first byte went to the client.</summary>
     public long? FirstByteTimestamp { get; private set; }
@@ -39,6 +42,16 @@ internal sealed class MeteringResponseStream(Stream inner, Func<bool> isEventStr
         }
     }
 
+    /// <summary>Sends what was held back (the end of the response), once its usage record is durable.</summary>
+    public async Task ReleaseAsync(CancellationToken cancellationToken)
+    {
+        if (_held.WrittenCount > 0)
+        {
+            await inner.WriteAsync(_held.WrittenMemory, cancellationToken).ConfigureAwait(false);
+            _held.Clear();
+        }
+    }
+
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
@@ -54,12 +67,12 @@ internal sealed class MeteringResponseStream(Stream inner, Func<bool> isEventStr
 
     public override void SetLength(long value) => throw new NotSupportedException();
 
-    /// <summary>At the end of the response: forwards a trailing partial event, reads a non-streaming body's usage.</summary>
-    public async Task FinishAsync(CancellationToken cancellationToken)
+    /// <summary>At the end of the body: holds a trailing partial event, reads a non-streaming body's usage.</summary>
+    public void Finish()
     {
         if (_sse == true && _pending.WrittenCount > 0)
         {
-            await inner.WriteAsync(_pending.WrittenMemory, cancellationToken).ConfigureAwait(false);
+            _held.Write(_pending.WrittenSpan);
             _pending.Clear();
         }
         else if (_sse == false && _pending.WrittenCount > 0)
@@ -74,12 +87,19 @@ internal sealed class MeteringResponseStream(Stream inner, Func<bool> isEventStr
         _sse ??= isEventStream();
         if (_sse == false)
         {
+            FirstByteTimestamp ??= time.GetTimestamp();
             if (_pending.WrittenCount + data.Length <= MaxBodyCopy)
             {
                 _pending.Write(data.Span);
             }
 
-            return data;
+            // Hold this write, send the one held before: the last write waits for ReleaseAsync.
+            var previous = _output;
+            previous.ResetWrittenCount();
+            previous.Write(_held.WrittenSpan);
+            _held.ResetWrittenCount();
+            _held.Write(data.Span);
+            return previous.WrittenMemory;
         }
 
         _pending.Write(data.Span);
@@ -97,9 +117,17 @@ internal sealed class MeteringResponseStream(Stream inner, Func<bool> isEventStr
 
             var sseEvent = pending.Slice(consumed, end + 2);
             consumed += end + 2;
-            if (!IsDroppedUsageChunk(sseEvent))
+            if (_holding)
             {
-                output.Write(sseEvent);
+                _held.Write(sseEvent);
+                continue;
+            }
+
+            var (isUsage, isDone) = Inspect(sseEvent);
+            _holding = isUsage || isDone;
+            if (!isUsage || forwardUsageChunk())
+            {
+                (_holding ? _held : output).Write(sseEvent);
             }
         }
 
@@ -117,9 +145,11 @@ internal sealed class MeteringResponseStream(Stream inner, Func<bool> isEventStr
         return output.WrittenMemory;
     }
 
-    private bool IsDroppedUsageChunk(ReadOnlySpan<byte> sseEvent)
+    /// <summary>Reads an event: whether it is the final usage chunk, or <c>[DONE]</c>.</summary>
+    private (bool IsUsage, bool IsDone) Inspect(ReadOnlySpan<byte> sseEvent)
     {
         var isUsageChunk = false;
+        var isDone = false;
         var now = time.GetTimestamp();
         foreach (var range in sseEvent.Split((byte)'\n'))
         {
@@ -127,13 +157,17 @@ internal sealed class MeteringResponseStream(Stream inner, Func<bool> isEventStr
             if (line.StartsWith("data:"u8))
             {
                 var payload = line[5..].TrimStart((byte)' ');
-                if (!payload.SequenceEqual("[DONE]"u8) && usage.ReadChunk(payload, now))
+                if (payload.SequenceEqual("[DONE]"u8))
+                {
+                    isDone = true;
+                }
+                else if (usage.ReadChunk(payload, now))
                 {
                     isUsageChunk = true;
                 }
             }
         }
 
-        return isUsageChunk && !forwardUsageChunk();
+        return (isUsageChunk, isDone);
     }
 }

@@ -78,6 +78,9 @@ internal sealed class FakeOpenAiServer : IAsyncDisposable
     /// <summary>The id of the connection each request arrived on, in arrival order.</summary>
     public ConcurrentQueue<string> ConnectionIds { get; } = new();
 
+    /// <summary>The query string of the last <c>/v1/organization/costs</c> call.</summary>
+    public string? CostQuery { get; private set; }
+
     public static async Task<FakeOpenAiServer> StartAsync(FakeServerBehavior? behavior = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -90,6 +93,11 @@ internal sealed class FakeOpenAiServer : IAsyncDisposable
         if (server._behavior.CostJson is { } cost)
         {
             app.MapGet("/economics", () => TypedResults.Text(cost, "application/json"));
+            app.MapGet("/v1/organization/costs", (HttpRequest request) =>
+            {
+                server.CostQuery = request.QueryString.Value;
+                return TypedResults.Text(cost, "application/json");
+            });
         }
 
         await app.StartAsync();
