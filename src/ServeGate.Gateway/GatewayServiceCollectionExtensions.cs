@@ -9,6 +9,7 @@ using ServeGate.Gateway.Routing;
 using ServeGate.Gateway.Metering;
 using ServeGate.Gateway.Pipeline;
 using ServeGate.Ledger;
+using ServeGate.Ledger.Postgres;
 using ServeGate.Redis;
 
 namespace ServeGate.Gateway;
@@ -28,6 +29,8 @@ public static class GatewayServiceCollectionExtensions
         services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.SectionName).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GatewayOptions>, GatewayOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
+        // With Metering:Store=Postgres, replicas share one ledger (the SQLite file is per gateway).
+        services.AddServeGatePostgresLedger();
         services.AddServeGateLedger();
         services.TryAddSingleton<AccessPolicy>();
         // With Limits:Store=Redis, replicas share one connection for limit counters and API keys.

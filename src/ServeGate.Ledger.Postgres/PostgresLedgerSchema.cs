@@ -1,0 +1,76 @@
+namespace ServeGate.Ledger.Postgres;
+
+/// <summary>
+/// The ledger's tables, created if missing under a transaction-scoped advisory lock, so gateways that start at once
+/// do not race on the catalog (concurrent <c>CREATE TABLE IF NOT EXISTS</c> can fail with a unique violation).
+/// </summary>
+internal static class PostgresLedgerSchema
+{
+    // The advisory lock's key is "SGLedger" as ASCII (0x53474C6564676572).
+    public const string Ddl = """
+        SELECT pg_advisory_xact_lock(6000849026854380914);
+        CREATE TABLE IF NOT EXISTS usage (
+          id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+          request_id text NOT NULL UNIQUE,
+          ts timestamptz NOT NULL,
+          key_id text NOT NULL,
+          team text NOT NULL,
+          model text NOT NULL,
+          worker text NOT NULL,
+          endpoint text NOT NULL,
+          stream boolean NOT NULL,
+          prompt_tokens integer NOT NULL,
+          cached_tokens integer NOT NULL,
+          completion_tokens integer NOT NULL,
+          estimated boolean NOT NULL,
+          compute_seconds double precision NOT NULL,
+          latency_ms double precision NOT NULL,
+          ttft_ms double precision,
+          queue_ms double precision,
+          http_status integer NOT NULL,
+          outcome text NOT NULL,
+          finish_reason text,
+          cost_usd numeric NOT NULL,
+          pool text,
+          checkpoint text,
+          hardware_usd_per_hour numeric,
+          inference_cost_usd numeric,
+          cache_savings_usd numeric,
+          training_usd_per_token numeric,
+          training_share_usd numeric,
+          list_price_reference text,
+          list_input_usd_per_million numeric,
+          list_cached_input_usd_per_million numeric,
+          list_output_usd_per_million numeric,
+          list_price_usd numeric);
+        CREATE INDEX IF NOT EXISTS usage_ts ON usage (ts);
+        CREATE INDEX IF NOT EXISTS usage_key_ts ON usage (key_id, ts);
+        CREATE INDEX IF NOT EXISTS usage_team_ts ON usage (team, ts);
+        CREATE TABLE IF NOT EXISTS usage_hourly (
+          hour timestamptz NOT NULL,
+          model text NOT NULL,
+          key_id text NOT NULL,
+          team text NOT NULL,
+          checkpoint text NOT NULL,
+          pool text NOT NULL,
+          requests bigint NOT NULL,
+          input_tokens bigint NOT NULL,
+          cached_tokens bigint NOT NULL,
+          output_tokens bigint NOT NULL,
+          compute_seconds double precision NOT NULL,
+          cost_usd numeric NOT NULL,
+          inference_cost_usd numeric NOT NULL,
+          cache_savings_usd numeric NOT NULL,
+          training_share_usd numeric NOT NULL,
+          list_price_usd numeric NOT NULL,
+          PRIMARY KEY (hour, model, key_id, team, checkpoint, pool));
+        CREATE TABLE IF NOT EXISTS pool_uptime (
+          pool text NOT NULL,
+          instance_id text NOT NULL,
+          start_ts timestamptz NOT NULL,
+          end_ts timestamptz NOT NULL,
+          hardware_usd_per_hour numeric NOT NULL,
+          PRIMARY KEY (pool, instance_id));
+        CREATE INDEX IF NOT EXISTS pool_uptime_end ON pool_uptime (end_ts);
+        """;
+}
