@@ -252,7 +252,9 @@ public sealed class PostgresUsageStore : IUsageStore, IAsyncDisposable, IDisposa
             (UsageGrouping.Checkpoint, "checkpoint"), (UsageGrouping.Pool, "pool"),
         };
         var select = string.Join(", ", groups.Select(g => query.GroupBy.HasFlag(g.Flag) ? g.Column : "NULL::text"));
-        var groupBy = string.Concat(groups.Select((g, i) => query.GroupBy.HasFlag(g.Flag) ? ", " + (i + 2).ToString(CultureInfo.InvariantCulture) : string.Empty));
+        var groupBy = string.Concat(groups.Where(g => query.GroupBy.HasFlag(g.Flag)).Select(g => ", " + g.Column));
+        // Ordinal order (as SQLite's), whatever the database's collation.
+        var orderBy = string.Concat(groups.Where(g => query.GroupBy.HasFlag(g.Flag)).Select(g => $", {g.Column} COLLATE \"C\""));
         var filters = new StringBuilder();
         await using var command = _dataSource.CreateCommand();
         foreach (var (values, column) in new[] { (query.Teams, "team"), (query.KeyIds, "key_id"), (query.Models, "model") })
@@ -281,7 +283,7 @@ public sealed class PostgresUsageStore : IUsageStore, IAsyncDisposable, IDisposa
                      compute_seconds, cost_usd, inference_cost_usd, cache_savings_usd, training_share_usd, list_price_usd
               FROM usage_hourly WHERE hour >= @firstHour AND hour < @lastHour{filters}
             ) AS s
-            GROUP BY 1{groupBy} ORDER BY 1{groupBy}
+            GROUP BY 1{groupBy} ORDER BY 1{orderBy}
             """;
         command.Parameters.AddWithValue("width", width);
         command.Parameters.AddWithValue("start", start.UtcDateTime);
