@@ -3,6 +3,8 @@ namespace ServeGate.Ledger.Postgres;
 /// <summary>
 /// The ledger's tables, created if missing under a transaction-scoped advisory lock, so gateways that start at once
 /// do not race on the catalog (concurrent <c>CREATE TABLE IF NOT EXISTS</c> can fail with a unique violation).
+/// The rollups (<c>usage_hourly</c>, <c>usage_daily</c>) hold the sums of the raw rows per UTC hour or day and every
+/// grouping at once; unpriced records have '' as their pool and checkpoint there.
 /// </summary>
 internal static class PostgresLedgerSchema
 {
@@ -10,8 +12,7 @@ internal static class PostgresLedgerSchema
     public const string Ddl = """
         SELECT pg_advisory_xact_lock(6000849026854380914);
         CREATE TABLE IF NOT EXISTS usage (
-          id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-          request_id text NOT NULL UNIQUE,
+          request_id text PRIMARY KEY,
           ts timestamptz NOT NULL,
           key_id text NOT NULL,
           team text NOT NULL,
@@ -64,6 +65,24 @@ internal static class PostgresLedgerSchema
           training_share_usd numeric NOT NULL,
           list_price_usd numeric NOT NULL,
           PRIMARY KEY (hour, model, key_id, team, checkpoint, pool));
+        CREATE TABLE IF NOT EXISTS usage_daily (
+          day timestamptz NOT NULL,
+          model text NOT NULL,
+          key_id text NOT NULL,
+          team text NOT NULL,
+          checkpoint text NOT NULL,
+          pool text NOT NULL,
+          requests bigint NOT NULL,
+          input_tokens bigint NOT NULL,
+          cached_tokens bigint NOT NULL,
+          output_tokens bigint NOT NULL,
+          compute_seconds double precision NOT NULL,
+          cost_usd numeric NOT NULL,
+          inference_cost_usd numeric NOT NULL,
+          cache_savings_usd numeric NOT NULL,
+          training_share_usd numeric NOT NULL,
+          list_price_usd numeric NOT NULL,
+          PRIMARY KEY (day, model, key_id, team, checkpoint, pool));
         CREATE TABLE IF NOT EXISTS pool_uptime (
           pool text NOT NULL,
           instance_id text NOT NULL,

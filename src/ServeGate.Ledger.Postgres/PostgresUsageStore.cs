@@ -7,8 +7,9 @@ namespace ServeGate.Ledger.Postgres;
 /// <summary>
 /// The usage ledger in PostgreSQL, shared by every gateway that points at it. An append is one statement: the batch
 /// as arrays (<c>unnest</c>), inserted with <c>ON CONFLICT (request_id) DO NOTHING</c>, and only the rows that were new
-/// added to the hourly rollup (<c>usage_hourly</c>) in the same transaction, so replays and two gateways writing the
-/// same records never double-count. Aggregates of whole hours read the rollup; the edges of the range read raw rows.
+/// added to the rollups (<c>usage_hourly</c>, <c>usage_daily</c>) in the same transaction, so replays and two gateways writing the
+/// same records never double-count. Aggregates read the daily and hourly rollups for the whole days and hours of
+/// their range, and raw rows only for its edges (or for buckets narrower than an hour).
 /// </summary>
 public sealed class PostgresUsageStore : IUsageStore, IAsyncDisposable, IDisposable
 {
@@ -52,7 +53,14 @@ public sealed class PostgresUsageStore : IUsageStore, IAsyncDisposable, IDisposa
 
     private static readonly string ColumnList = string.Join(", ", Columns.Select(c => c.Name));
 
-    // Rows are inserted and the rollup upserted in key order, so two gateways appending overlapping batches take their
+    /// <summary>The rollups, coarsest first: a bucket width that is a multiple of a rollup's unit reads it.</summary>
+    private static readonly (string Table, string TimeColumn, string Unit, long Seconds)[] Rollups =
+    [
+        ("usage_daily", "day", "day", 86_400),
+        ("usage_hourly", "hour", "hour", 3_600),
+    ];
+
+    // Rows are inserted and the rollups upserted in key order, so two gateways appending overlapping batches take their
     // row locks in one order (no deadlock between them; one that happens anyway is retried, the statement is atomic).
     private static readonly string AppendSql = $"""
         WITH input AS (
@@ -62,25 +70,29 @@ public sealed class PostgresUsageStore : IUsageStore, IAsyncDisposable, IDisposa
           ON CONFLICT (request_id) DO NOTHING
           RETURNING ts, model, key_id, team, checkpoint, pool, prompt_tokens, cached_tokens, completion_tokens, compute_seconds,
                     cost_usd, inference_cost_usd, cache_savings_usd, training_share_usd, list_price_usd
-        ), rolled AS (
-          INSERT INTO usage_hourly AS h (hour, model, key_id, team, checkpoint, pool, requests, input_tokens, cached_tokens,
+        ){string.Concat(Rollups.Select(RollupUpsert))}
+        SELECT count(*)::integer FROM added
+        """;
+
+    private static string RollupUpsert((string Table, string TimeColumn, string Unit, long Seconds) rollup) => $"""
+        , {rollup.Table}_added AS (
+          INSERT INTO {rollup.Table} AS r ({rollup.TimeColumn}, model, key_id, team, checkpoint, pool, requests, input_tokens, cached_tokens,
                                          output_tokens, compute_seconds, cost_usd, inference_cost_usd, cache_savings_usd,
                                          training_share_usd, list_price_usd)
-          SELECT date_trunc('hour', ts, 'UTC'), model, key_id, team, coalesce(checkpoint, ''), coalesce(pool, ''), count(*),
+          SELECT date_trunc('{rollup.Unit}', ts, 'UTC'), model, key_id, team, coalesce(checkpoint, ''), coalesce(pool, ''), count(*),
                  sum(prompt_tokens), sum(cached_tokens), sum(completion_tokens), sum(compute_seconds), sum(cost_usd),
                  coalesce(sum(inference_cost_usd), 0), coalesce(sum(cache_savings_usd), 0), coalesce(sum(training_share_usd), 0),
                  coalesce(sum(list_price_usd), 0)
           FROM added GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6
-          ON CONFLICT (hour, model, key_id, team, checkpoint, pool) DO UPDATE SET
-            requests = h.requests + excluded.requests, input_tokens = h.input_tokens + excluded.input_tokens,
-            cached_tokens = h.cached_tokens + excluded.cached_tokens, output_tokens = h.output_tokens + excluded.output_tokens,
-            compute_seconds = h.compute_seconds + excluded.compute_seconds, cost_usd = h.cost_usd + excluded.cost_usd,
-            inference_cost_usd = h.inference_cost_usd + excluded.inference_cost_usd,
-            cache_savings_usd = h.cache_savings_usd + excluded.cache_savings_usd,
-            training_share_usd = h.training_share_usd + excluded.training_share_usd,
-            list_price_usd = h.list_price_usd + excluded.list_price_usd
+          ON CONFLICT ({rollup.TimeColumn}, model, key_id, team, checkpoint, pool) DO UPDATE SET
+            requests = r.requests + excluded.requests, input_tokens = r.input_tokens + excluded.input_tokens,
+            cached_tokens = r.cached_tokens + excluded.cached_tokens, output_tokens = r.output_tokens + excluded.output_tokens,
+            compute_seconds = r.compute_seconds + excluded.compute_seconds, cost_usd = r.cost_usd + excluded.cost_usd,
+            inference_cost_usd = r.inference_cost_usd + excluded.inference_cost_usd,
+            cache_savings_usd = r.cache_savings_usd + excluded.cache_savings_usd,
+            training_share_usd = r.training_share_usd + excluded.training_share_usd,
+            list_price_usd = r.list_price_usd + excluded.list_price_usd
         )
-        SELECT count(*)::integer FROM added
         """;
 
     private readonly NpgsqlDataSource _dataSource;
@@ -166,7 +178,7 @@ public sealed class PostgresUsageStore : IUsageStore, IAsyncDisposable, IDisposa
         await using var command = _dataSource.CreateCommand($"""
             SELECT {ColumnList} FROM usage
             WHERE (@key::text IS NULL OR key_id = @key) AND (@team::text IS NULL OR team = @team) AND (@since::timestamptz IS NULL OR ts >= @since)
-            ORDER BY ts DESC, id DESC LIMIT @limit
+            ORDER BY ts DESC, request_id DESC LIMIT @limit
             """);
         command.Parameters.AddWithValue("key", (object?)query.KeyId ?? DBNull.Value);
         command.Parameters.AddWithValue("team", (object?)query.Team ?? DBNull.Value);
@@ -236,15 +248,8 @@ public sealed class PostgresUsageStore : IUsageStore, IAsyncDisposable, IDisposa
 
         await EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
         var width = (long)query.BucketWidth.TotalSeconds;
-        // Buckets of whole hours sum the rollup over the whole hours inside the range, and raw rows over its edges
-        // ([start, firstHour) and [lastHour, end)); narrower buckets read raw rows only (the ts index).
-        var firstHour = CeilingToHour(start);
-        var lastHour = FloorToHour(end);
-        if (width % 3600 != 0 || firstHour >= lastHour)
-        {
-            firstHour = end;
-            lastHour = end;
-        }
+        var segments = new List<(int Rollup, DateTimeOffset From, DateTimeOffset To)>();
+        Split(start, end, 0);
 
         var groups = new (UsageGrouping Flag, string Column)[]
         {
@@ -266,30 +271,68 @@ public sealed class PostgresUsageStore : IUsageStore, IAsyncDisposable, IDisposa
             }
         }
 
+        var branches = segments.Select((segment, i) =>
+        {
+            command.Parameters.AddWithValue("from" + i.ToString(CultureInfo.InvariantCulture), segment.From.UtcDateTime);
+            command.Parameters.AddWithValue("to" + i.ToString(CultureInfo.InvariantCulture), segment.To.UtcDateTime);
+            if (segment.Rollup < 0)
+            {
+                return $"""
+                    SELECT ts AS t, model, key_id, team, coalesce(checkpoint, '') AS checkpoint, coalesce(pool, '') AS pool,
+                           1::bigint AS requests, prompt_tokens::bigint AS input_tokens, cached_tokens::bigint AS cached_tokens,
+                           completion_tokens::bigint AS output_tokens, compute_seconds, cost_usd,
+                           coalesce(inference_cost_usd, 0) AS inference_cost_usd, coalesce(cache_savings_usd, 0) AS cache_savings_usd,
+                           coalesce(training_share_usd, 0) AS training_share_usd, coalesce(list_price_usd, 0) AS list_price_usd
+                    FROM usage WHERE ts >= @from{i} AND ts < @to{i}{filters}
+                    """;
+            }
+
+            var (table, time, _, _) = Rollups[segment.Rollup];
+            return $"""
+                SELECT {time} AS t, model, key_id, team, checkpoint, pool, requests, input_tokens, cached_tokens, output_tokens,
+                       compute_seconds, cost_usd, inference_cost_usd, cache_savings_usd, training_share_usd, list_price_usd
+                FROM {table} WHERE {time} >= @from{i} AND {time} < @to{i}{filters}
+                """;
+        }).ToList();
         command.CommandText = $"""
             SELECT floor(extract(epoch FROM t) / @width)::bigint * @width, {select},
                    sum(requests)::bigint, sum(input_tokens)::bigint, sum(cached_tokens)::bigint, sum(output_tokens)::bigint,
                    sum(compute_seconds), sum(cost_usd), sum(inference_cost_usd), sum(cache_savings_usd), sum(training_share_usd),
                    sum(list_price_usd)
-            FROM (
-              SELECT ts AS t, model, key_id, team, coalesce(checkpoint, '') AS checkpoint, coalesce(pool, '') AS pool,
-                     1::bigint AS requests, prompt_tokens::bigint AS input_tokens, cached_tokens::bigint AS cached_tokens,
-                     completion_tokens::bigint AS output_tokens, compute_seconds, cost_usd,
-                     coalesce(inference_cost_usd, 0) AS inference_cost_usd, coalesce(cache_savings_usd, 0) AS cache_savings_usd,
-                     coalesce(training_share_usd, 0) AS training_share_usd, coalesce(list_price_usd, 0) AS list_price_usd
-              FROM usage WHERE ((ts >= @start AND ts < @firstHour) OR (ts >= @lastHour AND ts < @end)){filters}
-              UNION ALL
-              SELECT hour, model, key_id, team, checkpoint, pool, requests, input_tokens, cached_tokens, output_tokens,
-                     compute_seconds, cost_usd, inference_cost_usd, cache_savings_usd, training_share_usd, list_price_usd
-              FROM usage_hourly WHERE hour >= @firstHour AND hour < @lastHour{filters}
-            ) AS s
+            FROM ({string.Join("\nUNION ALL\n", branches)}) AS s
             GROUP BY 1{groupBy} ORDER BY 1{orderBy}
             """;
         command.Parameters.AddWithValue("width", width);
-        command.Parameters.AddWithValue("start", start.UtcDateTime);
-        command.Parameters.AddWithValue("end", end.UtcDateTime);
-        command.Parameters.AddWithValue("firstHour", firstHour.UtcDateTime);
-        command.Parameters.AddWithValue("lastHour", lastHour.UtcDateTime);
+
+        // The whole days inside the range read the daily rollup, the whole hours left at its edges the hourly one, and
+        // what is left (under an hour at each end, or everything for minute buckets) the raw rows through the ts index.
+        void Split(DateTimeOffset from, DateTimeOffset to, int rollup)
+        {
+            if (from >= to)
+            {
+                return;
+            }
+
+            if (rollup == Rollups.Length)
+            {
+                segments.Add((-1, from, to));
+                return;
+            }
+
+            var unit = Rollups[rollup].Seconds * TimeSpan.TicksPerSecond;
+            var first = new DateTimeOffset((from.UtcTicks + unit - 1) / unit * unit, TimeSpan.Zero);
+            var last = new DateTimeOffset(to.UtcTicks / unit * unit, TimeSpan.Zero);
+            if (width % Rollups[rollup].Seconds != 0 || first >= last)
+            {
+                Split(from, to, rollup + 1);
+                return;
+            }
+
+            Split(from, first, rollup + 1);
+            segments.Add((rollup, first, last));
+            Split(last, to, rollup + 1);
+        }
+
         var list = new List<UsageAggregate>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -381,12 +424,6 @@ public sealed class PostgresUsageStore : IUsageStore, IAsyncDisposable, IDisposa
         UsageOutcome.Failed => "failed",
         _ => throw new ArgumentOutOfRangeException(nameof(outcome), outcome, null),
     };
-
-    private static DateTimeOffset FloorToHour(DateTimeOffset utc) =>
-        new(utc.UtcTicks - (utc.UtcTicks % TimeSpan.TicksPerHour), TimeSpan.Zero);
-
-    private static DateTimeOffset CeilingToHour(DateTimeOffset utc) =>
-        utc.UtcTicks % TimeSpan.TicksPerHour == 0 ? utc : FloorToHour(utc).AddHours(1);
 
     public async ValueTask DisposeAsync()
     {

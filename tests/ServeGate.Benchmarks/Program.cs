@@ -18,6 +18,12 @@ using ServeGate.Worker.Scheduling;
 // dotnet run -c Release --project tests/ServeGate.Benchmarks -- burst MODEL.gguf [requests=16] [concurrency=8] [prompt=1300] [unique=91] [output=16]
 // dotnet run -c Release --project tests/ServeGate.Benchmarks -- kvcopy MODEL.gguf [context=2048] [tokens=192,1200] [reps=10]
 // dotnet run -c Release --project tests/ServeGate.Benchmarks -- bandwidth [MiB=512]
+// dotnet run -c Release --project tests/ServeGate.Benchmarks -- ledger CONNECTION_STRING [records=1000000] [batch=256] [runs=20]
+if (args is ["ledger", var connectionString, ..])
+{
+    return await ServeGate.Benchmarks.LedgerBenchmark.RunAsync(connectionString, Arg(2, 1_000_000), Arg(3, 256), Arg(4, 20));
+}
+
 if (args is ["bandwidth", ..])
 {
     return Bandwidth(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 512);
