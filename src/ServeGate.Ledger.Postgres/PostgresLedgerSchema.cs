@@ -8,8 +8,15 @@ namespace ServeGate.Ledger.Postgres;
 /// </summary>
 internal static class PostgresLedgerSchema
 {
+    /// <summary>The rollups, coarsest first: an aggregate whose bucket width is a multiple of a rollup's unit reads it.</summary>
+    public static readonly (string Table, string TimeColumn, string Unit, long Seconds)[] Rollups =
+    [
+        ("usage_daily", "day", "day", 86_400),
+        ("usage_hourly", "hour", "hour", 3_600),
+    ];
+
     // The advisory lock's key is "SGLedger" as ASCII (0x53474C6564676572).
-    public const string Ddl = """
+    public static readonly string Ddl = $"""
         SELECT pg_advisory_xact_lock(6000849026854380914);
         CREATE TABLE IF NOT EXISTS usage (
           request_id text PRIMARY KEY,
@@ -47,42 +54,7 @@ internal static class PostgresLedgerSchema
         CREATE INDEX IF NOT EXISTS usage_ts ON usage (ts);
         CREATE INDEX IF NOT EXISTS usage_key_ts ON usage (key_id, ts);
         CREATE INDEX IF NOT EXISTS usage_team_ts ON usage (team, ts);
-        CREATE TABLE IF NOT EXISTS usage_hourly (
-          hour timestamptz NOT NULL,
-          model text NOT NULL,
-          key_id text NOT NULL,
-          team text NOT NULL,
-          checkpoint text NOT NULL,
-          pool text NOT NULL,
-          requests bigint NOT NULL,
-          input_tokens bigint NOT NULL,
-          cached_tokens bigint NOT NULL,
-          output_tokens bigint NOT NULL,
-          compute_seconds double precision NOT NULL,
-          cost_usd numeric NOT NULL,
-          inference_cost_usd numeric NOT NULL,
-          cache_savings_usd numeric NOT NULL,
-          training_share_usd numeric NOT NULL,
-          list_price_usd numeric NOT NULL,
-          PRIMARY KEY (hour, model, key_id, team, checkpoint, pool));
-        CREATE TABLE IF NOT EXISTS usage_daily (
-          day timestamptz NOT NULL,
-          model text NOT NULL,
-          key_id text NOT NULL,
-          team text NOT NULL,
-          checkpoint text NOT NULL,
-          pool text NOT NULL,
-          requests bigint NOT NULL,
-          input_tokens bigint NOT NULL,
-          cached_tokens bigint NOT NULL,
-          output_tokens bigint NOT NULL,
-          compute_seconds double precision NOT NULL,
-          cost_usd numeric NOT NULL,
-          inference_cost_usd numeric NOT NULL,
-          cache_savings_usd numeric NOT NULL,
-          training_share_usd numeric NOT NULL,
-          list_price_usd numeric NOT NULL,
-          PRIMARY KEY (day, model, key_id, team, checkpoint, pool));
+        {string.Concat(Rollups.Select(RollupTable))}
         CREATE TABLE IF NOT EXISTS pool_uptime (
           pool text NOT NULL,
           instance_id text NOT NULL,
@@ -91,5 +63,26 @@ internal static class PostgresLedgerSchema
           hardware_usd_per_hour numeric NOT NULL,
           PRIMARY KEY (pool, instance_id));
         CREATE INDEX IF NOT EXISTS pool_uptime_end ON pool_uptime (end_ts);
+        """;
+
+    private static string RollupTable((string Table, string TimeColumn, string Unit, long Seconds) rollup) => $"""
+        CREATE TABLE IF NOT EXISTS {rollup.Table} (
+          {rollup.TimeColumn} timestamptz NOT NULL,
+          model text NOT NULL,
+          key_id text NOT NULL,
+          team text NOT NULL,
+          checkpoint text NOT NULL,
+          pool text NOT NULL,
+          requests bigint NOT NULL,
+          input_tokens bigint NOT NULL,
+          cached_tokens bigint NOT NULL,
+          output_tokens bigint NOT NULL,
+          compute_seconds double precision NOT NULL,
+          cost_usd numeric NOT NULL,
+          inference_cost_usd numeric NOT NULL,
+          cache_savings_usd numeric NOT NULL,
+          training_share_usd numeric NOT NULL,
+          list_price_usd numeric NOT NULL,
+          PRIMARY KEY ({rollup.TimeColumn}, model, key_id, team, checkpoint, pool));
         """;
 }

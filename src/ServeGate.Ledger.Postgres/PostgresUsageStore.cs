@@ -53,13 +53,6 @@ public sealed class PostgresUsageStore : IUsageStore, IAsyncDisposable, IDisposa
 
     private static readonly string ColumnList = string.Join(", ", Columns.Select(c => c.Name));
 
-    /// <summary>The rollups, coarsest first: a bucket width that is a multiple of a rollup's unit reads it.</summary>
-    private static readonly (string Table, string TimeColumn, string Unit, long Seconds)[] Rollups =
-    [
-        ("usage_daily", "day", "day", 86_400),
-        ("usage_hourly", "hour", "hour", 3_600),
-    ];
-
     // Rows are inserted and the rollups upserted in key order, so two gateways appending overlapping batches take their
     // row locks in one order (no deadlock between them; one that happens anyway is retried, the statement is atomic).
     private static readonly string AppendSql = $"""
@@ -70,7 +63,7 @@ public sealed class PostgresUsageStore : IUsageStore, IAsyncDisposable, IDisposa
           ON CONFLICT (request_id) DO NOTHING
           RETURNING ts, model, key_id, team, checkpoint, pool, prompt_tokens, cached_tokens, completion_tokens, compute_seconds,
                     cost_usd, inference_cost_usd, cache_savings_usd, training_share_usd, list_price_usd
-        ){string.Concat(Rollups.Select(RollupUpsert))}
+        ){string.Concat(PostgresLedgerSchema.Rollups.Select(RollupUpsert))}
         SELECT count(*)::integer FROM added
         """;
 
@@ -287,7 +280,7 @@ public sealed class PostgresUsageStore : IUsageStore, IAsyncDisposable, IDisposa
                     """;
             }
 
-            var (table, time, _, _) = Rollups[segment.Rollup];
+            var (table, time, _, _) = PostgresLedgerSchema.Rollups[segment.Rollup];
             return $"""
                 SELECT {time} AS t, model, key_id, team, checkpoint, pool, requests, input_tokens, cached_tokens, output_tokens,
                        compute_seconds, cost_usd, inference_cost_usd, cache_savings_usd, training_share_usd, list_price_usd
@@ -313,16 +306,16 @@ public sealed class PostgresUsageStore : IUsageStore, IAsyncDisposable, IDisposa
                 return;
             }
 
-            if (rollup == Rollups.Length)
+            if (rollup == PostgresLedgerSchema.Rollups.Length)
             {
                 segments.Add((-1, from, to));
                 return;
             }
 
-            var unit = Rollups[rollup].Seconds * TimeSpan.TicksPerSecond;
+            var unit = PostgresLedgerSchema.Rollups[rollup].Seconds * TimeSpan.TicksPerSecond;
             var first = new DateTimeOffset((from.UtcTicks + unit - 1) / unit * unit, TimeSpan.Zero);
             var last = new DateTimeOffset(to.UtcTicks / unit * unit, TimeSpan.Zero);
-            if (width % Rollups[rollup].Seconds != 0 || first >= last)
+            if (width % PostgresLedgerSchema.Rollups[rollup].Seconds != 0 || first >= last)
             {
                 Split(from, to, rollup + 1);
                 return;
