@@ -11,7 +11,8 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-eng/ensure-deps.sh "redis-server:redis-server"
+# Debian's postgresql puts its server binaries under /usr/lib/postgresql/<version>/bin, not on PATH.
+eng/ensure-deps.sh "redis-server:redis-server" "/usr/lib/postgresql/*/bin/initdb:postgresql"
 eng/fetch-llama.sh --cuda
 
 log="$(mktemp)"

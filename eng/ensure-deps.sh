@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Installs the Debian packages ServeGate's scripts and tests need, only those missing. Silent when nothing is.
-#   eng/ensure-deps.sh [extra-package ...]
+#   eng/ensure-deps.sh [command:package ...]   (a command with a '/' is a path glob, e.g. /usr/lib/postgresql/*/bin/initdb)
 set -euo pipefail
 need=()
 for cmd_pkg in "npm:npm" "git:git" "openssl:openssl" "curl:curl" "$@"; do
   cmd="${cmd_pkg%%:*}"; pkg="${cmd_pkg#*:}"
-  command -v "$cmd" >/dev/null 2>&1 || need+=("$pkg")
+  if [[ "$cmd" == */* ]]; then
+    compgen -G "$cmd" >/dev/null || need+=("$pkg")
+  else
+    command -v "$cmd" >/dev/null 2>&1 || need+=("$pkg")
+  fi
 done
 [ "${#need[@]}" -eq 0 ] && exit 0
 if ! command -v apt-get >/dev/null 2>&1; then

@@ -11,6 +11,7 @@ using ServeGate.Gateway.Metering;
 using ServeGate.Gateway.Pipeline;
 using ServeGate.Gateway.Reports;
 using ServeGate.Ledger;
+using ServeGate.Ledger.Postgres;
 using ServeGate.Redis;
 
 namespace ServeGate.Gateway;
@@ -31,6 +32,8 @@ public static class GatewayServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GatewayOptions>, GatewayOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
         services.AddServeGateEconomics(); // before the ledger: it prices the pools' up-time (IPoolPriceSource)
+        // With Metering:Store=Postgres, replicas share one ledger (the SQLite file is per gateway).
+        services.AddServeGatePostgresLedger();
         services.AddServeGateLedger();
         services.TryAddSingleton<AccessPolicy>();
         // With Limits:Store=Redis, replicas share one connection for limit counters and API keys.

@@ -6,7 +6,7 @@ namespace ServeGate.Ledger;
 
 public static class LedgerServiceCollectionExtensions
 {
-    /// <summary>Adds the usage ledger: options (validated at start), the SQLite store and the background writer.</summary>
+    /// <summary>Adds the usage ledger: options (validated at start), the store (SQLite unless configured otherwise) and the background writer.</summary>
     public static IServiceCollection AddServeGateLedger(this IServiceCollection services)
     {
         services.AddOptions<MeteringOptions>().BindConfiguration(MeteringOptions.SectionName)
@@ -19,7 +19,10 @@ public static class LedgerServiceCollectionExtensions
             })
             .ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<MeteringOptions>, MeteringOptionsValidator>());
-        services.TryAddSingleton<IUsageStore>(sp => new SqliteUsageStore(sp.GetRequiredService<IOptions<MeteringOptions>>().Value.ResolveDatabasePath()));
+        // Another store (Store=Postgres) is a keyed IUsageStore its adapter project registers (AddServeGatePostgresLedger).
+        services.TryAddSingleton<IUsageStore>(sp => sp.GetRequiredService<IOptions<MeteringOptions>>().Value is { Store: not LedgerStoreKind.Sqlite } options
+            ? sp.GetKeyedService<IUsageStore>(options.Store) ?? throw new InvalidOperationException($"ServeGate:Metering:Store is {options.Store}, whose adapter is not registered.")
+            : new SqliteUsageStore(sp.GetRequiredService<IOptions<MeteringOptions>>().Value.ResolveDatabasePath()));
         services.TryAddSingleton<IPoolPriceSource, ZeroPoolPriceSource>();
         services.TryAddSingleton<UsageWriter>(sp => new UsageWriter(
             sp.GetRequiredService<IUsageStore>(), sp.GetRequiredService<IOptions<MeteringOptions>>(),

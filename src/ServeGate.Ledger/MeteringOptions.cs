@@ -15,6 +15,12 @@ public sealed class MeteringOptions
 {
     public const string SectionName = "ServeGate:Metering";
 
+    /// <summary>Sqlite (a file of this gateway's own) or Postgres (one ledger shared by every gateway).</summary>
+    public LedgerStoreKind Store { get; set; } = LedgerStoreKind.Sqlite;
+
+    /// <summary>The PostgreSQL connection string when <see cref="Store"/> is Postgres (Npgsql syntax: <c>Host=db;Database=servegate;Username=...</c>).</summary>
+    public string Postgres { get; set; } = string.Empty;
+
     /// <summary>The SQLite file; empty: <c>usage.db</c> in the data folder (<see cref="DataDirectory"/>).</summary>
     public string DatabasePath { get; set; } = string.Empty;
 
@@ -71,6 +77,15 @@ public sealed class MeteringOptions
         if (DrainTimeout < TimeSpan.Zero)
         {
             yield return "ServeGate:Metering:DrainTimeout must not be negative.";
+        }
+
+        if (!Enum.IsDefined(Store))
+        {
+            yield return "ServeGate:Metering:Store must be Sqlite or Postgres.";
+        }
+        else if (Store == LedgerStoreKind.Postgres && string.IsNullOrWhiteSpace(Postgres))
+        {
+            yield return "ServeGate:Metering:Postgres (a connection string) is required when ServeGate:Metering:Store is Postgres.";
         }
 
         if (!Enum.IsDefined(FullMode))

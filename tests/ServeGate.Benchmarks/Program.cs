@@ -20,6 +20,12 @@ using ServeGate.Worker.Scheduling;
 // dotnet run -c Release --project tests/ServeGate.Benchmarks -- bandwidth [MiB=512]
 // dotnet run -c Release --project tests/ServeGate.Benchmarks -- ledger-write [records=200000] [producers=256]
 // dotnet run -c Release --project tests/ServeGate.Benchmarks -- ledger-costs [records=1000000] [reps=21]
+// dotnet run -c Release --project tests/ServeGate.Benchmarks -- ledger-postgres CONNECTION_STRING [records=1000000] [batch=256] [runs=20]
+if (args is ["ledger-postgres", var connectionString, ..])
+{
+    return await ServeGate.Benchmarks.LedgerBenchmark.RunAsync(connectionString, Arg(2, 1_000_000), Arg(3, 256), Arg(4, 20));
+}
+
 if (args is ["bandwidth", ..])
 {
     return Bandwidth(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 512);
