@@ -30,6 +30,8 @@ public static class OpenAiApi
             HandleAsync(context, registry, options.Value, time, chat: false));
         v1.MapPost("/chat/completions", (HttpContext context, ModelRegistry registry, IOptions<WorkerOptions> options, TimeProvider time) =>
             HandleAsync(context, registry, options.Value, time, chat: true));
+        v1.MapPost("/embeddings", (HttpContext context, ModelRegistry registry, IOptions<WorkerOptions> options) =>
+            EmbeddingsApi.HandleAsync(context, registry, options.Value));
         endpoints.MapGet("/internal/usage/{id}", FinalUsageAsync);
         return endpoints;
     }
