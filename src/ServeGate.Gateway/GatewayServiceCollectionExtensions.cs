@@ -86,10 +86,11 @@ public static class GatewayServiceCollectionExtensions
     /// <summary>The OpenAI API, which needs an API key (outside open local mode).</summary>
     internal static bool IsApi(HttpContext context) => context.Request.Path.StartsWithSegments("/v1", StringComparison.Ordinal);
 
-    /// <summary>The requests that generate tokens, and so are metered and limited.</summary>
+    /// <summary>The requests that run a model (generation and embeddings), and so are metered and limited.</summary>
     internal static bool IsInference(HttpContext context) =>
         HttpMethods.IsPost(context.Request.Method)
-        && (context.Request.Path.Equals("/v1/completions", StringComparison.Ordinal) || context.Request.Path.Equals("/v1/chat/completions", StringComparison.Ordinal));
+        && (context.Request.Path.Equals("/v1/completions", StringComparison.Ordinal) || context.Request.Path.Equals("/v1/chat/completions", StringComparison.Ordinal)
+            || context.Request.Path.Equals("/v1/embeddings", StringComparison.Ordinal));
 
     private sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
     {
