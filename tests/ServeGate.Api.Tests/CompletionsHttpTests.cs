@@ -171,11 +171,13 @@ public sealed class CompletionsHttpTests(GatewayFixture gateway)
     }
 
     [Fact]
-    public async Task Completions_UnknownFields_AreIgnored()
+    public async Task Completions_UnknownFields_RefusedNamingThem()
     {
-        var (status, _, _) = await PostAsync("/v1/completions", """{"model": "tiny-base", "prompt": "hi", "max_tokens": 2, "some_future_field": {"x": 1}, "user": "u-1"}""");
+        var (status, body, _) = await PostAsync("/v1/completions", """{"model": "tiny-base", "prompt": "hi", "max_tokens": 2, "some_future_field": {"x": 1}, "user": "u-1"}""");
 
-        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("some_future_field", (string?)body["error"]!["param"]);
+        Assert.Equal("unsupported_parameter", (string?)body["error"]!["code"]);
     }
 
     [Theory]
