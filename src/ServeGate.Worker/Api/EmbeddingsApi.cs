@@ -186,20 +186,13 @@ internal static class EmbeddingsApi
 
     private static ApiError? AddTokens(LlamaModel model, JsonElement array, string param, List<LlamaToken[]> inputs)
     {
-        var ids = new LlamaToken[array.GetArrayLength()];
-        var i = 0;
-        foreach (var item in array.EnumerateArray())
+        var error = RequestValidator.ParseTokenIds(model, array, param, out var ids);
+        if (error is null)
         {
-            if (item.ValueKind != JsonValueKind.Number || !item.TryGetInt32(out var id) || id < 0 || id >= model.VocabSize)
-            {
-                return ApiError.InvalidRequest($"{param}[{i}] is not a token id of this model (0 to {model.VocabSize - 1}).", param);
-            }
-
-            ids[i++] = new LlamaToken(id);
+            inputs.Add(ids);
         }
 
-        inputs.Add(ids);
-        return null;
+        return error;
     }
 
     /// <summary>An embeddings request's usage: input tokens only, and what the scheduler measured.</summary>

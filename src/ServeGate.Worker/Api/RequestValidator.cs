@@ -358,7 +358,7 @@ internal static class RequestValidator
         return null;
     }
 
-    private static ApiError? ParseTokenIds(LlamaModel model, JsonElement array, string param, out LlamaToken[] ids)
+    internal static ApiError? ParseTokenIds(LlamaModel model, JsonElement array, string param, out LlamaToken[] ids)
     {
         ids = new LlamaToken[array.GetArrayLength()];
         var i = 0;

@@ -55,6 +55,26 @@ public sealed partial class InferenceScheduler
     /// </summary>
     private void EmbeddingStep()
     {
+        try
+        {
+            RunEmbeddingStep();
+        }
+        catch (LlamaException ex)
+        {
+            // The embedding context (its creation or a decode) failed: its requests fail, generation goes on; the
+            // context is made anew for the next request.
+            foreach (var job in _embeddingJobs.ToList())
+            {
+                FinishEmbedding(job, $"The embeddings could not be computed: {ex.Message}");
+            }
+
+            _embeddingContext?.Dispose();
+            _embeddingContext = null;
+        }
+    }
+
+    private void RunEmbeddingStep()
+    {
         while (_embeddingJobs.Count < EmbeddingSequences && _embeddingQueue.Reader.TryRead(out var queued))
         {
             _embeddingJobs.Add(queued);
