@@ -98,10 +98,11 @@ public static class GatewayServiceCollectionExtensions
         && !context.Request.Path.StartsWithSegments("/v1/organization", StringComparison.Ordinal)
         && !context.Request.Path.StartsWithSegments("/v1/economics", StringComparison.Ordinal);
 
-    /// <summary>The requests that generate tokens, and so are metered and limited.</summary>
+    /// <summary>The requests that run a model (generation and embeddings), and so are metered and limited.</summary>
     internal static bool IsInference(HttpContext context) =>
         HttpMethods.IsPost(context.Request.Method)
-        && (context.Request.Path.Equals("/v1/completions", StringComparison.Ordinal) || context.Request.Path.Equals("/v1/chat/completions", StringComparison.Ordinal));
+        && (context.Request.Path.Equals("/v1/completions", StringComparison.Ordinal) || context.Request.Path.Equals("/v1/chat/completions", StringComparison.Ordinal)
+            || context.Request.Path.Equals("/v1/embeddings", StringComparison.Ordinal));
 
     private sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
     {

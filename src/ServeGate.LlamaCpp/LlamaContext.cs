@@ -39,6 +39,18 @@ public sealed record LlamaContextOptions
     /// default, 50, is what llama-bench and llama-server use). 0 makes idle threads sleep at once.
     /// </summary>
     public uint ThreadPoll { get; init; } = 50;
+
+    /// <summary>
+    /// Set: an embedding context, which outputs every token and pools each sequence's vectors this way
+    /// (<see cref="LlamaContext.GetSequenceEmbedding"/>); null: a generation context (logits).
+    /// </summary>
+    public LlamaPoolingType? Pooling { get; init; }
+
+    /// <summary>
+    /// Compute on this context's thread pool instead of a new one: two contexts used in turn by one thread then do not
+    /// keep two sets of polling threads competing for the cores. It must outlive the new context.
+    /// </summary>
+    public LlamaContext? ShareThreadsWith { get; init; }
 }
 
 /// <summary>
@@ -49,15 +61,17 @@ public sealed class LlamaContext : IDisposable
 {
     private readonly SafeLlamaContextHandle _handle;
     private readonly SafeGgmlThreadpoolHandle _threadpool;
+    private readonly bool _ownsThreadpool;
     private readonly nint _memory;
     private unsafe byte* _stateBuffer;
     private nuint _stateBufferSize;
 
-    private LlamaContext(LlamaModel model, SafeLlamaContextHandle handle, SafeGgmlThreadpoolHandle threadpool)
+    private LlamaContext(LlamaModel model, SafeLlamaContextHandle handle, SafeGgmlThreadpoolHandle threadpool, bool ownsThreadpool)
     {
         Model = model;
         _handle = handle;
         _threadpool = threadpool;
+        _ownsThreadpool = ownsThreadpool;
         _memory = NativeMethods.llama_get_memory(handle);
         ContextLength = NativeMethods.llama_n_ctx(handle);
         SequenceContextLength = NativeMethods.llama_n_ctx_seq(handle);
@@ -93,6 +107,12 @@ public sealed class LlamaContext : IDisposable
         p.KvUnified = options.UnifiedKvCache ? (byte)1 : (byte)0;
         p.NoPerf = 0;
         p.FlashAttnType = options.FlashAttention switch { true => 1, false => 0, null => -1 };
+        if (options.Pooling is { } pooling)
+        {
+            p.Embeddings = 1;
+            p.PoolingType = (int)pooling;
+        }
+
         var handle = NativeMethods.llama_init_from_model(model.Handle, p);
         if (handle.IsInvalid)
         {
@@ -105,7 +125,7 @@ public sealed class LlamaContext : IDisposable
         SafeGgmlThreadpoolHandle threadpool;
         try
         {
-            threadpool = LlamaThreadpool.Create(threads, options.ThreadPoll);
+            threadpool = options.ShareThreadsWith?._threadpool ?? LlamaThreadpool.Create(threads, options.ThreadPoll);
         }
         catch
         {
@@ -114,7 +134,7 @@ public sealed class LlamaContext : IDisposable
         }
 
         NativeMethods.llama_attach_threadpool(handle, threadpool.DangerousGetHandle(), 0);
-        return new LlamaContext(model, handle, threadpool);
+        return new LlamaContext(model, handle, threadpool, ownsThreadpool: options.ShareThreadsWith is null);
     }
 
     /// <summary>
@@ -143,6 +163,21 @@ public sealed class LlamaContext : IDisposable
         }
 
         return new ReadOnlySpan<float>(logits, Model.VocabSize);
+    }
+
+    /// <summary>
+    /// An embedding context's pooled vector of <paramref name="sequence"/> after the last decode (unnormalized, the
+    /// model's embedding length). Valid until the next decode.
+    /// </summary>
+    public unsafe ReadOnlySpan<float> GetSequenceEmbedding(LlamaSeqId sequence)
+    {
+        var embedding = NativeMethods.llama_get_embeddings_seq(_handle, sequence);
+        if (embedding is null)
+        {
+            throw new LlamaException($"No pooled embedding for sequence {sequence.Value}: not an embedding context, or the sequence was not in the last batch.");
+        }
+
+        return new ReadOnlySpan<float>(embedding, Model.EmbeddingLength);
     }
 
     /// <summary>Clears the whole KV cache.</summary>
@@ -310,7 +345,11 @@ public sealed class LlamaContext : IDisposable
     {
         // The context goes first: it must not outlive the threads it computes on.
         _handle.Dispose();
-        _threadpool.Dispose();
+        if (_ownsThreadpool)
+        {
+            _threadpool.Dispose();
+        }
+
         unsafe
         {
             NativeMemory.Free(_stateBuffer);

@@ -62,6 +62,9 @@ public sealed class ModelEntry
     /// <summary><c>base</c> or <c>instruct</c>; default: instruct when the GGUF has a chat template.</summary>
     public ModelKind? Kind { get; set; }
 
+    /// <summary>How <c>/v1/embeddings</c> pools token vectors (<c>Mean</c>, <c>Last</c>, <c>Cls</c>); default: the GGUF's <c>&lt;arch&gt;.pooling_type</c>, else mean.</summary>
+    public LlamaCpp.LlamaPoolingType? Pooling { get; set; }
+
     public string ResolveId() =>
         !string.IsNullOrWhiteSpace(Id) ? Id : System.IO.Path.GetFileNameWithoutExtension(Path);
 }

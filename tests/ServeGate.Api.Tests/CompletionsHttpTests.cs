@@ -171,11 +171,13 @@ public sealed class CompletionsHttpTests(GatewayFixture gateway)
     }
 
     [Fact]
-    public async Task Completions_UnknownFields_AreIgnored()
+    public async Task Completions_UnknownFields_RefusedNamingThem()
     {
-        var (status, _, _) = await PostAsync("/v1/completions", """{"model": "tiny-base", "prompt": "hi", "max_tokens": 2, "some_future_field": {"x": 1}, "user": "u-1"}""");
+        var (status, body, _) = await PostAsync("/v1/completions", """{"model": "tiny-base", "prompt": "hi", "max_tokens": 2, "some_future_field": {"x": 1}, "user": "u-1"}""");
 
-        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("some_future_field", (string?)body["error"]!["param"]);
+        Assert.Equal("unsupported_parameter", (string?)body["error"]!["code"]);
     }
 
     [Theory]
@@ -183,13 +185,13 @@ public sealed class CompletionsHttpTests(GatewayFixture gateway)
     [InlineData("""{"model": "tiny-base", "prompt": "x", "max_tokens": "ten"}""", "invalid_request_error", "max_tokens")]
     [InlineData("""{"prompt": "x"}""", "invalid_request_error", "model")]
     [InlineData("""{"model": "tiny-base"}""", "invalid_request_error", "prompt")]
-    [InlineData("""{"model": "tiny-base", "prompt": "x", "n": 2}""", "invalid_request_error", "n")]
+    [InlineData("""{"model": "tiny-base", "prompt": "x", "n": 17}""", "invalid_request_error", "n")]
     [InlineData("""{"model": "tiny-base", "prompt": "x", "temperature": 3}""", "invalid_request_error", "temperature")]
     [InlineData("""{"model": "tiny-base", "prompt": "x", "top_p": 0}""", "invalid_request_error", "top_p")]
     [InlineData("""{"model": "tiny-base", "prompt": "x", "max_tokens": 0}""", "invalid_request_error", "max_tokens")]
     [InlineData("""{"model": "tiny-base", "prompt": "x", "stop": ["a", "b", "c", "d", "e"]}""", "invalid_request_error", "stop")]
     [InlineData("""{"model": "tiny-base", "prompt": "x", "logprobs": 9}""", "invalid_request_error", "logprobs")]
-    [InlineData("""{"model": "tiny-base", "prompt": "x", "echo": true}""", "invalid_request_error", "echo")]
+    [InlineData("""{"model": "tiny-base", "prompt": "x", "echo": true, "logprobs": 1}""", "invalid_request_error", "echo")]
     [InlineData("""{"model": "tiny-base", "prompt": [], "max_tokens": 2}""", "invalid_request_error", "prompt")]
     [InlineData("""{"model": "tiny-base", "prompt": "x", "stream_options": {"include_usage": true}}""", "invalid_request_error", "stream_options")]
     [InlineData("[1, 2]", "invalid_request_error", null)]

@@ -43,6 +43,24 @@ public sealed class MeteringTests(SharedGateway shared)
     }
 
     [Fact]
+    public async Task Embeddings_RecordsInputTokensComputeAndCost()
+    {
+        using var response = await Gateway.PostAsync("/v1/embeddings", new { model = GatewayHost.BaseModel, input = new[] { "first input", "the second input" } });
+        var body = GatewayHost.Parse(await response.Content.ReadAsStringAsync())!;
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var record = await RecordOfAsync(RequestId(response));
+        Assert.Equal((int)body["usage"]!["prompt_tokens"]!, record.PromptTokens);
+        Assert.Equal(0, record.CompletionTokens);
+        Assert.Equal((double)body["usage"]!["servegate"]!["compute_seconds"]!, record.ComputeSeconds, 6);
+        Assert.True(record.ComputeSeconds > 0);
+        Assert.False(record.Estimated);
+        Assert.Equal("/v1/embeddings", record.Endpoint);
+        Assert.Equal(UsageOutcome.Completed, record.Outcome);
+        Assert.Equal(record.PromptTokens * 1m / 1_000_000m, record.CostUsd);
+    }
+
+    [Fact]
     public async Task Stream_ClientDidNotAskForUsage_UsageChunkHiddenButMetered()
     {
         using var response = await Gateway.PostAsync("/v1/completions", Completion(stream: true, maxTokens: 6, ignoreEos: true));

@@ -9,6 +9,7 @@ namespace ServeGate.Core.OpenAi;
     AllowTrailingCommas = false,
     ReadCommentHandling = System.Text.Json.JsonCommentHandling.Disallow)]
 [JsonSerializable(typeof(CompletionRequestBody))]
+[JsonSerializable(typeof(EmbeddingRequestBody))]
 [JsonSerializable(typeof(ModelList))]
 [JsonSerializable(typeof(CompletionResponse))]
 [JsonSerializable(typeof(ChatCompletionResponse))]

@@ -6,7 +6,7 @@ namespace ServeGate.Core.OpenAi;
 /// <summary>
 /// The fields of <c>POST /v1/completions</c> and <c>POST /v1/chat/completions</c> that ServeGate reads. Fields whose
 /// JSON type varies (prompt, stop, content) stay <see cref="JsonElement"/> and are interpreted by the validator;
-/// unknown fields are ignored, as OpenAI does.
+/// every other field lands in <see cref="Extra"/>, where the worker's field table accepts it (a no-op value) or refuses it.
 /// </summary>
 public sealed class CompletionRequestBody
 {
@@ -54,17 +54,41 @@ public sealed class CompletionRequestBody
 
     public bool? Echo { get; set; }
 
-    public int? BestOf { get; set; }
-
-    public string? Suffix { get; set; }
-
     /// <summary>llama-server's extension: never stop on end-of-generation tokens (fixed-length benchmark output).</summary>
     public bool? IgnoreEos { get; set; }
+
+    /// <summary>Fields ServeGate does not read into a property: never ignored silently (see the worker's RequestFields).</summary>
+    [JsonExtensionData]
+    public Dictionary<string, JsonElement>? Extra { get; set; }
 }
 
 public sealed class StreamOptionsBody
 {
     public bool? IncludeUsage { get; set; }
+
+    /// <summary>Other stream options (e.g. include_obfuscation), checked like the body's own extra fields.</summary>
+    [JsonExtensionData]
+    public Dictionary<string, JsonElement>? Extra { get; set; }
+}
+
+/// <summary>The body of <c>POST /v1/embeddings</c>.</summary>
+public sealed class EmbeddingRequestBody
+{
+    public string? Model { get; set; }
+
+    /// <summary>A string, an array of strings, an array of token ids, or an array of such arrays.</summary>
+    public JsonElement Input { get; set; }
+
+    /// <summary><c>float</c> (default) or <c>base64</c> (little-endian float32).</summary>
+    public string? EncodingFormat { get; set; }
+
+    public int? Dimensions { get; set; }
+
+    public string? User { get; set; }
+
+    /// <summary>Fields ServeGate does not know: refused.</summary>
+    [JsonExtensionData]
+    public Dictionary<string, JsonElement>? Extra { get; set; }
 }
 
 public sealed class ChatMessageBody

@@ -124,7 +124,7 @@ internal sealed partial class MeteringMiddleware(
         var status = workerFailed ? StatusCodes.Status502BadGateway : context.Response.StatusCode;
         var exact = usage.Usage;
         var prompt = exact?.PromptTokens ?? (int)Math.Min(int.MaxValue, request.BodyBytes / 4);
-        var cached = exact?.PromptTokensDetails.CachedTokens ?? 0;
+        var cached = exact?.PromptTokensDetails?.CachedTokens ?? 0; // absent from an embeddings usage (null when deserialized)
         var completion = exact?.CompletionTokens ?? usage.ContentChunks;
         var failed = status >= 400;
         if (failed && exact is null && !workerFailed)

@@ -7,7 +7,7 @@ using Microsoft.Extensions.Options;
 namespace ServeGate.Gateway.Pipeline;
 
 /// <summary>
-/// Reads the JSON body of a completions request once: notes model, stream, stream_options and max_tokens in the
+/// Reads the JSON body of a completions (or embeddings) request once: notes model, stream, stream_options and max_tokens in the
 /// <see cref="GatewayRequest"/>, and for streams makes sure the worker sends the final usage chunk
 /// (<c>stream_options.include_usage = true</c>) so every stream can be metered exactly. The worker then reads the
 /// (possibly rewritten) body from memory. A body that is not a JSON object is passed on unchanged: the worker answers
@@ -32,6 +32,11 @@ internal sealed class InferenceRequestReader(RequestDelegate next, IOptions<Gate
         var bytes = buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
         request.BodyBytes = bytes.Length;
         var rewritten = Inspect(request, bytes.Span);
+        if (context.Request.Path.Equals("/v1/embeddings", StringComparison.Ordinal))
+        {
+            request.MaxTokens = 0; // input tokens only: nothing to reserve for output against the limits
+        }
+
         var body = rewritten ?? bytes.ToArray();
         context.Request.Body = new MemoryStream(body, writable: false);
         context.Request.ContentLength = body.Length;
@@ -99,9 +104,9 @@ internal sealed class InferenceRequestReader(RequestDelegate next, IOptions<Gate
                 }
             }
         }
-        else if (TryString(json["prompt"]) is { } prompt)
+        else if ((TryString(json["prompt"]) ?? TryString(json["input"])) is { } prompt)
         {
-            text.Append(prompt);
+            text.Append(prompt); // a completion's prompt, or a single embeddings input
         }
 
         return text.Length > PrefixChars ? text.ToString(0, PrefixChars) : text.ToString();

@@ -226,6 +226,9 @@ internal static unsafe partial class NativeMethods
     internal static partial float* llama_get_logits_ith(SafeLlamaContextHandle context, int index);
 
     [LibraryImport(Llama)]
+    internal static partial float* llama_get_embeddings_seq(SafeLlamaContextHandle context, LlamaSeqId sequence);
+
+    [LibraryImport(Llama)]
     internal static partial void llama_set_n_threads(SafeLlamaContextHandle context, int threads, int threadsBatch);
 
     [LibraryImport(Llama)]

@@ -25,15 +25,24 @@ public sealed class FinalUsageRegistry(TimeProvider time)
 
     public int Count => _byId.Count;
 
-    /// <summary>Follows the generations of request <paramref name="requestId"/>; their usage is known when all have ended.</summary>
-    public void Track(string requestId, IReadOnlyList<GenerationHandle> handles)
+    /// <summary>
+    /// Follows the generations of request <paramref name="requestId"/> (<paramref name="n"/> choices per prompt); their
+    /// usage is known when all have ended.
+    /// </summary>
+    public void Track(string requestId, IReadOnlyList<GenerationHandle> handles, int n = 1)
+    {
+        ArgumentNullException.ThrowIfNull(handles);
+        Track(requestId, Task.WhenAll(handles.Select(h => h.Completion))
+            .ContinueWith(t => ResponseContext.Usage(t.Result, n), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default));
+    }
+
+    /// <summary>Follows a request whose usage <paramref name="usage"/> completes with (an embeddings request's).</summary>
+    public void Track(string requestId, Task<Usage> usage)
     {
         ArgumentException.ThrowIfNullOrEmpty(requestId);
-        ArgumentNullException.ThrowIfNull(handles);
+        ArgumentNullException.ThrowIfNull(usage);
         var now = time.GetTimestamp();
         Prune(now);
-        var usage = Task.WhenAll(handles.Select(h => h.Completion))
-            .ContinueWith(static t => ResponseContext.Usage(t.Result), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         _byId[requestId] = usage;
         _order.Enqueue((requestId, usage, now));
     }

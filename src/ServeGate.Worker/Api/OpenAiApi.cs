@@ -30,6 +30,8 @@ public static class OpenAiApi
             HandleAsync(context, registry, options.Value, time, chat: false));
         v1.MapPost("/chat/completions", (HttpContext context, ModelRegistry registry, IOptions<WorkerOptions> options, TimeProvider time) =>
             HandleAsync(context, registry, options.Value, time, chat: true));
+        v1.MapPost("/embeddings", (HttpContext context, ModelRegistry registry, IOptions<WorkerOptions> options) =>
+            EmbeddingsApi.HandleAsync(context, registry, options.Value));
         endpoints.MapGet("/internal/usage/{id}", FinalUsageAsync);
         return endpoints;
     }
@@ -94,15 +96,16 @@ public static class OpenAiApi
         var created = time.GetUtcNow().ToUnixTimeSeconds();
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
         var scheduler = plan.Model.Scheduler!;
-        var handles = new List<GenerationHandle>(plan.Prompts.Count);
-        for (var i = 0; i < plan.Prompts.Count; i++)
+        // One sequence per choice; the n choices of a prompt share its KV cells (the scheduler prefills it once).
+        var handles = new List<GenerationHandle>(plan.Choices);
+        for (var i = 0; i < plan.Choices; i++)
         {
             var request = new GenerationRequest
             {
-                RequestId = plan.Prompts.Count == 1 ? id : $"{id}-{i}",
-                Prompt = plan.Prompts[i],
+                RequestId = plan.Choices == 1 ? id : $"{id}-{i}",
+                Prompt = plan.Prompts[i / plan.N],
                 MaxTokens = plan.MaxTokens,
-                Sampling = plan.Sampling,
+                Sampling = plan.SamplingFor(i),
                 Stop = plan.Stop,
                 IgnoreEos = plan.IgnoreEos,
                 TopLogprobs = plan.TopLogprobs,
@@ -119,7 +122,7 @@ public static class OpenAiApi
 
         if (http.Request.Headers[FinalUsageRegistry.RequestIdHeader] is [{ Length: > 0 } gatewayId])
         {
-            http.RequestServices.GetRequiredService<FinalUsageRegistry>().Track(gatewayId, handles);
+            http.RequestServices.GetRequiredService<FinalUsageRegistry>().Track(gatewayId, handles, plan.N);
         }
 
         // A request that waits too long for a free sequence fails instead of hanging.
@@ -255,7 +258,7 @@ public static class OpenAiApi
             return;
         }
 
-        var usage = ResponseContext.Usage(results);
+        var usage = ResponseContext.Usage(results, response.Plan.N);
         if (response.Chat)
         {
             var body = new ChatCompletionResponse
@@ -284,7 +287,7 @@ public static class OpenAiApi
                 Choices = [.. results.Select((r, i) => new CompletionChoice
                 {
                     Index = i,
-                    Text = texts[i],
+                    Text = response.EchoText(i) + texts[i],
                     Logprobs = ResponseContext.CompletionLogprobs(logprobs[i]),
                     FinishReason = ResponseContext.Finish(r.FinishReason),
                 })],
@@ -307,6 +310,14 @@ public static class OpenAiApi
             for (var i = 0; i < handles.Count; i++)
             {
                 await sse.WriteAsync(response.ChatChunk(i, new ChatMessageOut { Role = "assistant", Content = string.Empty }, null, null), cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        if (response.Plan.Echo is not null)
+        {
+            for (var i = 0; i < handles.Count; i++)
+            {
+                await sse.WriteAsync(response.CompletionChunk(i, response.EchoText(i), null, null), cancellationToken).ConfigureAwait(false);
             }
         }
 
@@ -340,7 +351,7 @@ public static class OpenAiApi
 
         if (response.Plan.IncludeUsage && results.All(r => r is not null))
         {
-            await sse.WriteAsync(response.UsageChunk(ResponseContext.Usage(results!)), cancellationToken).ConfigureAwait(false);
+            await sse.WriteAsync(response.UsageChunk(ResponseContext.Usage(results!, response.Plan.N)), cancellationToken).ConfigureAwait(false);
         }
 
         await sse.WriteDoneAsync(cancellationToken).ConfigureAwait(false);
@@ -348,7 +359,7 @@ public static class OpenAiApi
 
     /// <summary>
     /// The events of every generation of a request as they come, each with its choice index. One generation (the usual
-    /// case) is read directly; several (<c>n</c> prompts) are merged through a channel, one pump each.
+    /// case) is read directly; several (prompts times <c>n</c>) are merged through a channel, one pump each.
     /// </summary>
     private static async IAsyncEnumerable<(int Index, GenerationEvent Event)> Interleave(
         List<GenerationHandle> handles, [EnumeratorCancellation] CancellationToken cancellationToken)

@@ -7,7 +7,10 @@ using ServeGate.Worker.Models;
 
 namespace ServeGate.Worker.Api;
 
-/// <summary>A validated request: which model, which prompts (one choice each), and how to generate.</summary>
+/// <summary>
+/// A validated request: which model, which prompts (<see cref="N"/> choices each, choice <c>p * N + i</c> for prompt p),
+/// and how to generate. <see cref="Echo"/> holds each prompt's text when the client asked for it back.
+/// </summary>
 internal sealed record GenerationPlan(
     ServedModel Model,
     IReadOnlyList<LlamaToken[]> Prompts,
@@ -17,7 +20,19 @@ internal sealed record GenerationPlan(
     bool Stream,
     bool IncludeUsage,
     bool IgnoreEos,
-    int? TopLogprobs);
+    int? TopLogprobs)
+{
+    public int N { get; init; } = 1;
+
+    public IReadOnlyList<string>? Echo { get; init; }
+
+    public int Choices => Prompts.Count * N;
+
+    /// <summary>Choice <paramref name="choice"/>'s sampling: with a seed, choice i of a prompt uses one derived from it, so choices differ yet repeat.</summary>
+    public SamplingSettings SamplingFor(int choice) => Sampling.Seed is { } seed && choice % N is var i and > 0
+        ? Sampling with { Seed = unchecked(seed + (uint)i * 0x9E3779B9u) }
+        : Sampling;
+}
 
 /// <summary>
 /// Checks an OpenAI request the way OpenAI does and turns it into a <see cref="GenerationPlan"/>, or into the
@@ -27,6 +42,12 @@ internal static class RequestValidator
 {
     /// <summary>OpenAI's default max_tokens for legacy completions.</summary>
     private const int CompletionsDefaultMaxTokens = 16;
+
+    /// <summary>The most choices per prompt (<c>n</c>).</summary>
+    public const int MaxN = 16;
+
+    /// <summary>The most choices per request (prompts times n): each is a sequence in the scheduler's queue.</summary>
+    public const int MaxChoices = 64;
 
     private static readonly HashSet<string> ChatRoles = new(StringComparer.Ordinal) { "system", "developer", "user", "assistant", "tool" };
 
@@ -75,7 +96,44 @@ internal static class RequestValidator
         }
 
         var logprobError = ReadCompletionLogprobs(body.Logprobs, out var top);
-        return Build(model, body, prompts, body.MaxTokens, CompletionsDefaultMaxTokens, out plan, logprobError, top);
+        if (logprobError is null && body.Echo == true && top is not null)
+        {
+            return ApiError.InvalidRequest(
+                "echo together with logprobs is not supported: ServeGate does not compute the prompt tokens' logprobs. Send echo or logprobs, not both.",
+                "echo", "unsupported_parameter");
+        }
+
+        error = Build(model, body, prompts, body.MaxTokens, CompletionsDefaultMaxTokens, out plan, logprobError, top);
+        if (error is null && body.Echo == true)
+        {
+            plan = plan with { Echo = EchoTexts(model.Model!, body.Prompt, prompts) };
+        }
+
+        return error;
+    }
+
+    /// <summary>Each prompt as text: as sent when it was a string, else its tokens' text.</summary>
+    private static List<string> EchoTexts(LlamaModel model, JsonElement prompt, IReadOnlyList<LlamaToken[]> prompts)
+    {
+        if (prompt.ValueKind == JsonValueKind.String)
+        {
+            return [prompt.GetString()!];
+        }
+
+        var texts = new List<string>(prompts.Count);
+        var i = 0;
+        foreach (var item in prompt.EnumerateArray())
+        {
+            if (item.ValueKind == JsonValueKind.Number)
+            {
+                return [model.Detokenize(prompts[0])];
+            }
+
+            texts.Add(item.ValueKind == JsonValueKind.String ? item.GetString()! : model.Detokenize(prompts[i]));
+            i++;
+        }
+
+        return texts;
     }
 
     public static ApiError? ValidateChat(ModelRegistry registry, CompletionRequestBody body, out GenerationPlan plan)
@@ -128,24 +186,14 @@ internal static class RequestValidator
 
     private static ApiError? CheckUnsupported(CompletionRequestBody body, bool chat)
     {
-        if (body.N is { } n && n != 1)
+        if (RequestFields.Check(body, chat) is { } unsupported)
         {
-            return ApiError.InvalidRequest($"n={n} is not supported: ServeGate returns one choice per prompt. Send the request {n} times (with different seeds) instead.", "n", "unsupported_parameter");
+            return unsupported;
         }
 
-        if (!chat && body.Echo == true)
+        if (body.N is { } n && n is < 1 or > MaxN)
         {
-            return ApiError.InvalidRequest("echo is not supported.", "echo", "unsupported_parameter");
-        }
-
-        if (!chat && body.BestOf is { } bestOf && bestOf != 1)
-        {
-            return ApiError.InvalidRequest("best_of is not supported.", "best_of", "unsupported_parameter");
-        }
-
-        if (!chat && body.Suffix is not null)
-        {
-            return ApiError.InvalidRequest("suffix (insertion) is not supported.", "suffix", "unsupported_parameter");
+            return ApiError.InvalidRequest($"n must be between 1 and {MaxN}, not {n}.", "n");
         }
 
         if (body.StreamOptions is not null && body.Stream != true)
@@ -204,6 +252,12 @@ internal static class RequestValidator
             return stopError;
         }
 
+        var n = body.N ?? 1;
+        if (prompts.Count * n > MaxChoices)
+        {
+            return ApiError.InvalidRequest($"{prompts.Count} prompts with n={n} make {prompts.Count * n} choices; at most {MaxChoices} may be requested at once.", "n");
+        }
+
         var limit = model.Scheduler!.SequenceLimit;
         var longest = prompts.Max(p => p.Length);
         var maxTokens = requestedMaxTokens ?? defaultMaxTokens ?? Math.Max(1, limit - longest);
@@ -225,7 +279,8 @@ internal static class RequestValidator
             Seed = body.Seed is { } seed ? unchecked((uint)seed) : null,
         };
         plan = new GenerationPlan(model, prompts, maxTokens, sampling, stop, body.Stream == true,
-            body.StreamOptions?.IncludeUsage == true, body.IgnoreEos == true, topLogprobs);
+            body.StreamOptions?.IncludeUsage == true, body.IgnoreEos == true, topLogprobs)
+        { N = n };
         return null;
     }
 
@@ -303,7 +358,7 @@ internal static class RequestValidator
         return null;
     }
 
-    private static ApiError? ParseTokenIds(LlamaModel model, JsonElement array, string param, out LlamaToken[] ids)
+    internal static ApiError? ParseTokenIds(LlamaModel model, JsonElement array, string param, out LlamaToken[] ids)
     {
         ids = new LlamaToken[array.GetArrayLength()];
         var i = 0;

@@ -8,16 +8,25 @@ internal sealed record ResponseContext(string Id, long Created, string Model, bo
 {
     public static string Finish(FinishReason reason) => reason == FinishReason.Length ? "length" : "stop";
 
-    public static Usage Usage(IReadOnlyList<GenerationResult> results)
+    /// <summary>The prompt's text before choice <paramref name="choice"/>'s completion when echo was asked for, else empty.</summary>
+    public string EchoText(int choice) => Plan.Echo is { } echo ? echo[choice / Plan.N] : string.Empty;
+
+    /// <summary>
+    /// Usage as OpenAI counts it: each prompt once (its n choices share it), completion tokens over every choice. A
+    /// prompt's cached tokens are those of the choice that computed it (the least cached): the others reuse its cells.
+    /// Compute is every sequence's.
+    /// </summary>
+    public static Usage Usage(IReadOnlyList<GenerationResult> results, int n = 1)
     {
-        var prompt = results.Sum(r => r.PromptTokens);
+        var perPrompt = results.Chunk(n).ToList();
+        var prompt = perPrompt.Sum(c => c[0].PromptTokens);
         var completion = results.Sum(r => r.CompletionTokens);
         return new Usage
         {
             PromptTokens = prompt,
             CompletionTokens = completion,
             TotalTokens = prompt + completion,
-            PromptTokensDetails = new PromptTokensDetails { CachedTokens = results.Sum(r => r.CachedTokens) },
+            PromptTokensDetails = new PromptTokensDetails { CachedTokens = perPrompt.Sum(c => c.Min(r => r.CachedTokens)) },
             Metering = new UsageMetering
             {
                 QueueMs = Math.Round(results.Max(r => r.QueueMs), 3),

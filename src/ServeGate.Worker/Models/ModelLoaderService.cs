@@ -48,7 +48,7 @@ internal sealed class ModelLoaderService(
                 entries = [.. await demo.EnsureAsync(new Progress<string>(m => WorkerLog.DemoProgress(_logger, m)), cancellationToken).ConfigureAwait(false)];
             }
 
-            var served = entries.Select(e => new ServedModel(e.ResolveId(), e.Path, e.Kind)).ToList();
+            var served = entries.Select(e => new ServedModel(e.ResolveId(), e.Path, e.Kind) { ConfiguredPooling = e.Pooling }).ToList();
             foreach (var model in served)
             {
                 registry.Add(model);

@@ -37,6 +37,22 @@ public sealed class ServedModel
 
     public ModelKind? ConfiguredKind { get; }
 
+    /// <summary>The configured pooling for embeddings, or null to take the GGUF's.</summary>
+    public LlamaPoolingType? ConfiguredPooling { get; init; }
+
+    /// <summary>
+    /// How embeddings pool token vectors: as configured, else the GGUF's <c>&lt;arch&gt;.pooling_type</c> when it is one
+    /// llama.cpp pools with (mean, CLS, last), else mean.
+    /// </summary>
+    public LlamaPoolingType Pooling => ConfiguredPooling ?? GgufPooling(Model) ?? LlamaPoolingType.Mean;
+
+    private static LlamaPoolingType? GgufPooling(LlamaModel? model) =>
+        model?.GetMetadata("general.architecture") is { } arch
+        && int.TryParse(model.GetMetadata($"{arch}.pooling_type"), System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var value)
+        && Enum.IsDefined((LlamaPoolingType)value)
+            ? (LlamaPoolingType)value
+            : null;
+
     /// <summary>The configured kind, else instruct when the GGUF has a chat template (known once loaded).</summary>
     public ModelKind Kind => ConfiguredKind ?? (Model?.ChatTemplate is null ? ModelKind.Base : ModelKind.Instruct);
 

@@ -15,7 +15,7 @@ namespace ServeGate.Worker.Scheduling;
 /// steps; finished or cancelled ones leave at once. A new prompt that starts like tokens already in the KV cache (any
 /// sequence, running or idle) shares those cells through <c>llama_memory_seq_cp</c> instead of recomputing them.
 /// </summary>
-public sealed class InferenceScheduler : IAsyncDisposable
+public sealed partial class InferenceScheduler : IAsyncDisposable
 {
     private const string CrashedError = "The model's scheduler stopped after an internal error.";
     private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(30);
@@ -301,8 +301,18 @@ public sealed class InferenceScheduler : IAsyncDisposable
                 DropCancelled();
                 var wasIdle = _active.Count == 0;
                 Admit();
+                if (HasEmbeddingWork)
+                {
+                    EmbeddingStep(); // one per turn: generation steps go on between them
+                }
+
                 if (_active.Count == 0)
                 {
+                    if (HasEmbeddingWork)
+                    {
+                        continue;
+                    }
+
                     if (!KeepNextLaneInCache())
                     {
                         WaitForWork();
@@ -359,6 +369,8 @@ public sealed class InferenceScheduler : IAsyncDisposable
                     Interlocked.Decrement(ref _counters.QueueDepth);
                     job.Handle.Complete(new GenerationResult { FinishReason = FinishReason.Error, Error = reason });
                 }
+
+                FailEmbeddings(reason);
             }
             finally
             {
@@ -437,10 +449,20 @@ public sealed class InferenceScheduler : IAsyncDisposable
             timeout.CancelAfter(limit);
         }
 
-        // Blocking is right here: this thread exists only to drive the context.
+        // Blocking is right here: this thread exists only to drive the context. An embedding request wakes it too.
         try
         {
-            return _queue.Reader.WaitToReadAsync(timeout.Token).AsTask().GetAwaiter().GetResult();
+            if (_embeddingQueue.Reader.Count > 0)
+            {
+                return true;
+            }
+
+            var generation = _queue.Reader.WaitToReadAsync(timeout.Token).AsTask();
+            var embedding = _embeddingQueue.Reader.WaitToReadAsync(timeout.Token).AsTask();
+            var first = Task.WhenAny(generation, embedding).GetAwaiter().GetResult();
+            var result = first.GetAwaiter().GetResult();
+            timeout.Cancel(); // the other wait ends here rather than stay registered with its queue
+            return result;
         }
         catch (OperationCanceledException) when (!_stopping.IsCancellationRequested)
         {
@@ -1329,6 +1351,7 @@ public sealed class InferenceScheduler : IAsyncDisposable
         // a shutdown ~0.8 s until the pool added a thread.
         _stopping.Cancel();
         _queue.Writer.TryComplete();
+        _embeddingQueue.Writer.TryComplete();
         try
         {
             await _stopped.Task.WaitAsync(StopTimeout).ConfigureAwait(false);
@@ -1341,6 +1364,7 @@ public sealed class InferenceScheduler : IAsyncDisposable
         }
 
         _batch.Dispose();
+        DisposeEmbeddings();
         _context.Dispose();
         _hostCache?.Dispose();
         _stopping.Dispose();
@@ -1460,6 +1484,15 @@ public sealed class SchedulerCounters
 
     /// <summary>Wall time spent copying cells to and from host memory (on the scheduler thread, between steps).</summary>
     public double HostCopySeconds { get; internal set; }
+
+    /// <summary>Embedding steps (<see cref="InferenceScheduler.TrySubmitEmbedding"/>), their inputs, tokens and decode time.</summary>
+    public long EmbeddingSteps { get; internal set; }
+
+    public long EmbeddingInputs { get; internal set; }
+
+    public long EmbeddingTokens { get; internal set; }
+
+    public double EmbeddingSeconds { get; internal set; }
 
     internal void Reset()
     {
