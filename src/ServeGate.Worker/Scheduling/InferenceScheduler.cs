@@ -1089,7 +1089,7 @@ public sealed class InferenceScheduler : IAsyncDisposable
         job.Generated++;
         job.Output.Add(token);
         _counters.CompletionTokens++;
-        if (!job.Request.IgnoreEos && _model.IsEndOfGeneration(token))
+        if (job.Sampler.Exhausted || (!job.Request.IgnoreEos && _model.IsEndOfGeneration(token)))
         {
             Finish(job, FinishReason.Stop);
             return;
