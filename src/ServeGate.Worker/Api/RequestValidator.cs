@@ -4,6 +4,8 @@ using ServeGate.LlamaCpp;
 using ServeGate.LlamaCpp.Native;
 using ServeGate.Worker.Inference;
 using ServeGate.Worker.Models;
+using ServeGate.Worker.StructuredOutput;
+using ServeGate.Worker.Tools;
 
 namespace ServeGate.Worker.Api;
 
@@ -17,7 +19,8 @@ internal sealed record GenerationPlan(
     bool Stream,
     bool IncludeUsage,
     bool IgnoreEos,
-    int? TopLogprobs);
+    int? TopLogprobs,
+    ToolCallPlan? Tools = null);
 
 /// <summary>
 /// Checks an OpenAI request the way OpenAI does and turns it into a <see cref="GenerationPlan"/>, or into the
@@ -94,7 +97,19 @@ internal static class RequestValidator
                 "model", "model_not_chat");
         }
 
+        error = ToolCallPlan.Read(body, out var tools);
+        if (error is not null)
+        {
+            return error;
+        }
+
         error = ParseMessages(body.Messages, out var turns);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        error = ToolPromptFormat.Render(model.Model!, body.Messages!, turns, tools, out turns);
         if (error is not null)
         {
             return error;
@@ -123,7 +138,7 @@ internal static class RequestValidator
             return logprobError;
         }
 
-        return Build(model, body, [prompt], body.MaxCompletionTokens ?? body.MaxTokens, null, out plan, null, top);
+        return Build(model, body, [prompt], body.MaxCompletionTokens ?? body.MaxTokens, null, out plan, null, top, tools);
     }
 
     private static ApiError? CheckUnsupported(CompletionRequestBody body, bool chat)
@@ -148,6 +163,15 @@ internal static class RequestValidator
             return ApiError.InvalidRequest("suffix (insertion) is not supported.", "suffix", "unsupported_parameter");
         }
 
+        var chatOnly = body.Tools.ValueKind != JsonValueKind.Undefined ? "tools"
+            : body.ToolChoice.ValueKind != JsonValueKind.Undefined ? "tool_choice"
+            : body.ParallelToolCalls is not null ? "parallel_tool_calls"
+            : null;
+        if (!chat && chatOnly is not null)
+        {
+            return ApiError.InvalidRequest($"{chatOnly} is a chat completions parameter; POST /v1/chat/completions takes it.", chatOnly, "unsupported_parameter");
+        }
+
         if (body.StreamOptions is not null && body.Stream != true)
         {
             return ApiError.InvalidRequest("stream_options may only be set when stream is true.", "stream_options");
@@ -164,7 +188,8 @@ internal static class RequestValidator
         int? defaultMaxTokens,
         out GenerationPlan plan,
         ApiError? logprobError,
-        int? topLogprobs)
+        int? topLogprobs,
+        ToolCallPlan? tools = null)
     {
         plan = null!;
         if (logprobError is not null)
@@ -214,6 +239,33 @@ internal static class RequestValidator
                 requestedMaxTokens is null ? "messages" : maxParam, "context_length_exceeded");
         }
 
+        var constraintError = OutputConstraints.ReadGrammar(model.Model!, body, out var grammar);
+        if (constraintError is not null)
+        {
+            return constraintError;
+        }
+
+        constraintError = OutputConstraints.ReadLogitBias(body.LogitBias, model.Model!.VocabSize, out var logitBias);
+        if (constraintError is not null)
+        {
+            return constraintError;
+        }
+
+        if (tools?.Grammar is { } toolGrammar)
+        {
+            if (grammar is not null)
+            {
+                return ApiError.InvalidRequest("response_format and grammar cannot be combined with a tool_choice that forces a call.", body.Grammar.ValueKind == JsonValueKind.Undefined ? "response_format" : "grammar");
+            }
+
+            grammar = toolGrammar;
+            constraintError = OutputConstraints.CheckParses(model.Model!, grammar, "tools");
+            if (constraintError is not null)
+            {
+                return constraintError;
+            }
+        }
+
         var sampling = new SamplingSettings
         {
             Temperature = body.Temperature ?? 1.0f,
@@ -223,9 +275,11 @@ internal static class RequestValidator
             PresencePenalty = body.PresencePenalty ?? 0f,
             FrequencyPenalty = body.FrequencyPenalty ?? 0f,
             Seed = body.Seed is { } seed ? unchecked((uint)seed) : null,
+            Grammar = grammar,
+            LogitBias = logitBias,
         };
         plan = new GenerationPlan(model, prompts, maxTokens, sampling, stop, body.Stream == true,
-            body.StreamOptions?.IncludeUsage == true, body.IgnoreEos == true, topLogprobs);
+            body.StreamOptions?.IncludeUsage == true, body.IgnoreEos == true, topLogprobs, tools);
         return null;
     }
 
