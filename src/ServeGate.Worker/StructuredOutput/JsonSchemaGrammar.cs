@@ -55,7 +55,7 @@ internal sealed class JsonSchemaGrammar
     }
 
     /// <summary>The grammar for any JSON object (<c>response_format: json_object</c>).</summary>
-    public static string AnyObject { get; } = Assemble("object", []);
+    public static string AnyObject => Assemble("object", []);
 
     /// <summary>
     /// The GBNF grammar (root rule <c>root</c>) for <paramref name="schema"/>, or null and the error with the JSON path
