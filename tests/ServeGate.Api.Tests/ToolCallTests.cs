@@ -135,7 +135,7 @@ public sealed class ToolCallTests(GatewayFixture gateway)
     {
         var client = gateway.OpenAi.GetChatClient(GatewayFixture.InstructModel);
         var options = Options(ChatToolChoice.CreateRequiredChoice(), seed: 11, parallel: true);
-        options.MaxOutputTokenCount = 250;
+        options.MaxOutputTokenCount = 220;
 
         var call = (await client.CompleteChatAsync(Conversation(), options)).Value;
 
