@@ -461,7 +461,7 @@ internal sealed class JsonSchemaGrammar
     }
 
     /// <summary>A JSON value in the compact form the grammar generates.</summary>
-    private static string Compact(JsonElement value)
+    internal static string Compact(JsonElement value)
     {
         using var buffer = new MemoryStream();
         using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
@@ -472,7 +472,8 @@ internal sealed class JsonSchemaGrammar
         return Encoding.UTF8.GetString(buffer.ToArray());
     }
 
-    private static string CompactString(string value)
+    /// <summary>A string as a compact JSON string literal (non-ASCII kept as UTF-8).</summary>
+    internal static string CompactString(string value)
     {
         using var buffer = new MemoryStream();
         using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using ServeGate.Core.OpenAi;
 using ServeGate.LlamaCpp;
+using ServeGate.Worker.StructuredOutput;
 
 namespace ServeGate.Worker.Tools;
 
@@ -145,7 +146,7 @@ internal static class ToolPromptFormat
             text.Append("{\"type\":\"function\",\"function\":{\"name\":\"").Append(function.Name).Append('"');
             if (function.Description is not null)
             {
-                text.Append(",\"description\":").Append(JsonSchemaText(function.Description));
+                text.Append(",\"description\":").Append(JsonSchemaGrammar.CompactString(function.Description));
             }
 
             text.Append(",\"parameters\":").Append(function.Parameters).Append("}}\n");
@@ -154,17 +155,6 @@ internal static class ToolPromptFormat
         text.Append("</tools>\n\nFor each function call, return a json object with function name and arguments within <tool_call></tool_call> XML tags:\n");
         text.Append("<tool_call>\n{\"name\":<function-name>,\"arguments\":<args-json-object>}\n</tool_call>");
         return text.ToString();
-    }
-
-    private static string JsonSchemaText(string value)
-    {
-        using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
-        {
-            writer.WriteStringValue(value);
-        }
-
-        return Encoding.UTF8.GetString(buffer.ToArray());
     }
 
     /// <summary>An assistant message's <c>tool_calls</c> as the <c>&lt;tool_call&gt;</c> blocks the model would have written.</summary>
@@ -202,10 +192,10 @@ internal static class ToolPromptFormat
                 }
 
                 // Arguments as the model writes them: the JSON object itself; text that is not JSON stays a string.
-                arguments = TryCompact(args.GetString()!) ?? JsonSchemaText(args.GetString()!);
+                arguments = TryCompact(args.GetString()!) ?? JsonSchemaGrammar.CompactString(args.GetString()!);
             }
 
-            blocks.Add($"{CallOpen}{{\"name\":{JsonSchemaText(name.GetString()!)},\"arguments\":{arguments}}}{CallClose}");
+            blocks.Add($"{CallOpen}{{\"name\":{JsonSchemaGrammar.CompactString(name.GetString()!)},\"arguments\":{arguments}}}{CallClose}");
         }
 
         text = string.Join("\n", blocks);
@@ -217,13 +207,7 @@ internal static class ToolPromptFormat
         try
         {
             using var document = JsonDocument.Parse(json);
-            using var buffer = new MemoryStream();
-            using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
-            {
-                document.RootElement.WriteTo(writer);
-            }
-
-            return Encoding.UTF8.GetString(buffer.ToArray());
+            return JsonSchemaGrammar.Compact(document.RootElement);
         }
         catch (JsonException)
         {
