@@ -29,7 +29,9 @@ internal sealed class JsonSchemaGrammar
     private static readonly (string Name, string Body)[] Primitives =
     [
         ("ws", "\" \"?"),
-        ("char", "[^\"\\\\\\x7F\\x00-\\x1F] | \"\\\\\" ([\"\\\\/bfnrt] | \"u\" [0-9a-fA-F]{4})"),
+        // Unicode scalar values only: llama.cpp's decoder also yields surrogates and values past U+10FFFF from invalid
+        // bytes (byte-fallback tokens), which would reach the client as U+FFFD and break maxLength.
+        ("char", "[ !#-\\[\\]-~\\u0080-\\uD7FF\\uE000-\\U0010FFFF] | \"\\\\\" ([\"\\\\/bfnrt] | \"u\" [0-9a-fA-F]{4})"),
         ("string", "\"\\\"\" char* \"\\\"\""),
         ("integer", "\"-\"? (\"0\" | [1-9] [0-9]{0,15})"),
         ("number", "integer (\".\" [0-9]{1,16})? ([eE] [-+]? [0-9]{1,3})?"),
