@@ -28,7 +28,22 @@ public sealed record SamplingSettings
     /// <summary>Tokens never to sample (e.g. end-of-generation when a benchmark wants fixed-length output).</summary>
     public IReadOnlyList<LlamaToken> BannedTokens { get; init; } = [];
 
+    /// <summary>
+    /// OpenAI's logit_bias: added to a token's logit before sampling; <see cref="BanBias"/> or less bans the token
+    /// (-inf), as OpenAI documents -100 does.
+    /// </summary>
+    public IReadOnlyDictionary<LlamaToken, float> LogitBias { get; init; } = new Dictionary<LlamaToken, float>();
+
+    /// <summary>A GBNF grammar (root rule <c>root</c>) every generated token must keep satisfiable; null: unconstrained.</summary>
+    public string? Grammar { get; init; }
+
     public bool IsGreedy => Temperature <= 0f;
+
+    /// <summary>The bias at which a token is banned rather than shifted.</summary>
+    public const float BanBias = -100f;
+
+    /// <summary>The value to add to a logit for a requested bias: -inf at <see cref="BanBias"/> or below.</summary>
+    public static float EffectiveBias(float bias) => bias <= BanBias ? float.NegativeInfinity : bias;
 }
 
 /// <summary>
@@ -37,6 +52,10 @@ public sealed record SamplingSettings
 /// </summary>
 public sealed class LlamaSampler : IDisposable
 {
+    // The scheduler's thread is the only caller of Choose: one candidate array per thread.
+    [ThreadStatic]
+    private static LlamaTokenData[]? t_candidates;
+
     private readonly SafeLlamaSamplerHandle _chain;
 
     private LlamaSampler(SafeLlamaSamplerHandle chain) => _chain = chain;
@@ -48,9 +67,11 @@ public sealed class LlamaSampler : IDisposable
         var chainParams = NativeMethods.llama_sampler_chain_default_params();
         chainParams.NoPerf = 1;
         var chain = NativeMethods.llama_sampler_chain_init(chainParams);
-        if (settings.BannedTokens.Count > 0)
+        if (settings.BannedTokens.Count > 0 || settings.LogitBias.Count > 0)
         {
-            var biases = settings.BannedTokens.Select(t => new LlamaLogitBias { Token = t, Bias = float.NegativeInfinity }).ToArray();
+            var biases = settings.LogitBias.Select(b => new LlamaLogitBias { Token = b.Key, Bias = SamplingSettings.EffectiveBias(b.Value) })
+                .Concat(settings.BannedTokens.Select(t => new LlamaLogitBias { Token = t, Bias = float.NegativeInfinity }))
+                .ToArray();
             fixed (LlamaLogitBias* b = biases)
             {
                 NativeMethods.llama_sampler_chain_add(chain, NativeMethods.llama_sampler_init_logit_bias(model.VocabSize, biases.Length, b));
@@ -97,6 +118,26 @@ public sealed class LlamaSampler : IDisposable
 
         // llama_sampler_sample applies the chain and then accepts the chosen token (penalties see it).
         return NativeMethods.llama_sampler_sample(_chain, context.Handle, batchIndex);
+    }
+
+    /// <summary>
+    /// Runs the chain over a logits row and returns its choice without accepting it (a grammar may still reject it);
+    /// <see cref="Accept"/> the token finally chosen.
+    /// </summary>
+    public unsafe LlamaToken Choose(ReadOnlySpan<float> logits)
+    {
+        var candidates = t_candidates is { } buffer && buffer.Length >= logits.Length ? buffer : t_candidates = new LlamaTokenData[logits.Length];
+        for (var i = 0; i < logits.Length; i++)
+        {
+            candidates[i] = new LlamaTokenData { Id = new LlamaToken(i), Logit = logits[i], P = 0f };
+        }
+
+        fixed (LlamaTokenData* data = candidates)
+        {
+            var array = new LlamaTokenDataArray { Data = data, Size = (nuint)logits.Length, Selected = -1, Sorted = 0 };
+            NativeMethods.llama_sampler_apply(_chain, &array);
+            return array.Selected >= 0 && array.Selected < (long)array.Size ? array.Data[array.Selected].Id : candidates[0].Id;
+        }
     }
 
     /// <summary>Feeds tokens the chain did not choose (the prompt) to its penalty history.</summary>

@@ -18,6 +18,7 @@ using ServeGate.Worker.Scheduling;
 // dotnet run -c Release --project tests/ServeGate.Benchmarks -- burst MODEL.gguf [requests=16] [concurrency=8] [prompt=1300] [unique=91] [output=16]
 // dotnet run -c Release --project tests/ServeGate.Benchmarks -- kvcopy MODEL.gguf [context=2048] [tokens=192,1200] [reps=10]
 // dotnet run -c Release --project tests/ServeGate.Benchmarks -- bandwidth [MiB=512]
+// dotnet run -c Release --project tests/ServeGate.Benchmarks -- constrained MODEL.gguf [requests=12] [output=128] [concurrency=1]
 // dotnet run -c Release --project tests/ServeGate.Benchmarks -- ledger-write [records=200000] [producers=256]
 // dotnet run -c Release --project tests/ServeGate.Benchmarks -- ledger-costs [records=1000000] [reps=21]
 // dotnet run -c Release --project tests/ServeGate.Benchmarks -- ledger-postgres CONNECTION_STRING [records=1000000] [batch=256] [runs=20]
@@ -71,6 +72,8 @@ switch (args[0])
     case "kvcopy":
         var lengths = args.Length > 3 ? args[3].Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture)).ToArray() : [192, 1200];
         return KvCopy(args[1], Arg(2, 2048), lengths, Arg(4, 10));
+    case "constrained":
+        return await ConstrainedAsync(args[1], Arg(2, 12), Arg(3, 128), Arg(4, 1));
     case "chunked":
         var chunks = args.Length > 4 ? args[4].Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture)).ToArray() : [64, 128, 256, 512, 2048];
         return await ChunkedAsync(args[1], Arg(2, 1800), Arg(3, 4), chunks);
@@ -379,9 +382,63 @@ static Task ClosedLoopAsync(int concurrency, int requests, Func<int, Task> send)
     }));
 }
 
-static async Task<GenerationResult> GenerateAsync(InferenceScheduler scheduler, LlamaToken[] prompt, int maxTokens)
+// Constrained against unconstrained decoding at temperature 1 on one model: the same prompts, seeds and max_tokens,
+// runs alternated so drift hits both. The rate is generated tokens per second after the first token (the prompt's
+// prefill excluded); a grammar that completes early ends its request early, which the rate allows for.
+static async Task<int> ConstrainedAsync(string path, int requests, int outputTokens, int concurrency)
 {
-    var request = new GenerationRequest { RequestId = "bench", Prompt = prompt, MaxTokens = maxTokens, Sampling = new SamplingSettings { Temperature = 0 }, IgnoreEos = true };
+    const string schema = """
+        {"type":"object","properties":{"items":{"type":"array","items":{"type":"object","properties":{"name":{"type":"string"},"qty":{"type":"integer"},"tags":{"type":"array","items":{"enum":["new","used","rare"]}}},"required":["name","qty","tags"]}}},"required":["items"]}
+        """;
+    using var schemaDocument = JsonDocument.Parse(schema);
+    var grammar = ServeGate.Worker.StructuredOutput.JsonSchemaGrammar.TryConvert(schemaDocument.RootElement, "schema", out _)!;
+    using var model = LlamaModel.Load(path);
+    await using var scheduler = new InferenceScheduler(model, new SchedulerOptions { Parallel = concurrency, ContextLength = 2048 }, NullLogger.Instance);
+    var random = new Random(5);
+    var prompts = Enumerable.Range(0, requests).Select(_ => (LlamaToken[])[model.Bos, .. Enumerable.Range(1, 31).Select(_ => new LlamaToken(random.Next(100, model.VocabSize)))]).ToArray();
+    await GenerateAsync(scheduler, prompts[0][..16], 4);
+    var totals = new Dictionary<string, (int Tokens, double Seconds, double Wall)> { ["unconstrained"] = default, ["constrained"] = default };
+    for (var round = 0; round < 2; round++)
+    {
+        foreach (var name in round == 0 ? new[] { "unconstrained", "constrained" } : ["constrained", "unconstrained"])
+        {
+            var wall = Stopwatch.StartNew();
+            var (tokens, seconds) = (0, 0.0);
+            await ClosedLoopAsync(concurrency, requests, async i =>
+            {
+                var sampling = new SamplingSettings { Temperature = 1f, Seed = (uint)i, Grammar = name == "constrained" ? grammar : null };
+                var result = await GenerateWithAsync(scheduler, prompts[i], outputTokens, sampling);
+                lock (prompts)
+                {
+                    tokens += result.CompletionTokens - 1;
+                    seconds += (result.DurationMs - result.TimeToFirstTokenMs) / 1000.0;
+                }
+            });
+            var t = totals[name];
+            totals[name] = (t.Tokens + tokens, t.Seconds + seconds, t.Wall + wall.Elapsed.TotalSeconds);
+        }
+    }
+
+    double Rate(string name) => totals[name].Tokens / totals[name].Seconds;
+    Console.WriteLine(JsonSerializer.Serialize(new
+    {
+        model = Path.GetFileName(path),
+        requests_per_run = requests,
+        max_tokens = outputTokens,
+        concurrency,
+        unconstrained = new { tokens = totals["unconstrained"].Tokens, tokens_per_second_per_sequence = Rate("unconstrained"), wall_s = totals["unconstrained"].Wall },
+        constrained = new { tokens = totals["constrained"].Tokens, tokens_per_second_per_sequence = Rate("constrained"), wall_s = totals["constrained"].Wall },
+        ratio = Rate("constrained") / Rate("unconstrained"),
+    }, new JsonSerializerOptions { WriteIndented = true }));
+    return 0;
+}
+
+static Task<GenerationResult> GenerateAsync(InferenceScheduler scheduler, LlamaToken[] prompt, int maxTokens) =>
+    GenerateWithAsync(scheduler, prompt, maxTokens, new SamplingSettings { Temperature = 0 });
+
+static async Task<GenerationResult> GenerateWithAsync(InferenceScheduler scheduler, LlamaToken[] prompt, int maxTokens, SamplingSettings sampling)
+{
+    var request = new GenerationRequest { RequestId = "bench", Prompt = prompt, MaxTokens = maxTokens, Sampling = sampling, IgnoreEos = true };
     if (!scheduler.TrySubmit(request, CancellationToken.None, out var handle))
     {
         throw new InvalidOperationException("queue full");

@@ -33,7 +33,7 @@ public sealed class RequestFieldsTests
             {
                 var field = RequestFields.Find(name);
                 Assert.True(
-                    RequestFields.BuiltOnFeatStructured.Contains(name) || (field is not null && field.Endpoints.HasFlag(endpoint)),
+                    field is not null && field.Endpoints.HasFlag(endpoint),
                     $"{name} ({endpoint}) is not in the field table");
             }
         }
@@ -88,11 +88,11 @@ public sealed class RequestFieldsTests
     }
 
     [Fact]
-    public void Check_FieldBuiltOnFeatStructured_RefusedUntilMerged()
+    public void Check_ChatOnlyToolFieldsOnCompletions_RefusedNamingThem()
     {
-        var error = RequestFields.Check(Body("""{"response_format": {"type": "json_object"}}"""), chat: true);
+        var error = RequestFields.Check(Body("""{"prompt": "x", "tool_choice": "auto"}"""), chat: false);
 
-        Assert.Equal("response_format", error!.Param);
+        Assert.Equal("tool_choice", error!.Param);
         Assert.Equal("unsupported_parameter", error.Code);
     }
 

@@ -57,6 +57,23 @@ public sealed class CompletionRequestBody
     /// <summary>llama-server's extension: never stop on end-of-generation tokens (fixed-length benchmark output).</summary>
     public bool? IgnoreEos { get; set; }
 
+    /// <summary><c>{"type": "text" | "json_object" | "json_schema", "json_schema": {...}}</c>; an extension on completions.</summary>
+    public JsonElement ResponseFormat { get; set; }
+
+    /// <summary>llama-server's extension: a GBNF grammar (root rule <c>root</c>) the output must match.</summary>
+    public JsonElement Grammar { get; set; }
+
+    /// <summary>An object from token id (a string) to a bias from -100 to 100.</summary>
+    public JsonElement LogitBias { get; set; }
+
+    /// <summary>Chat: an array of <c>{"type": "function", "function": {"name", "description", "parameters", "strict"}}</c>.</summary>
+    public JsonElement Tools { get; set; }
+
+    /// <summary>Chat: <c>"none"</c>, <c>"auto"</c>, <c>"required"</c> or <c>{"type": "function", "function": {"name"}}</c>.</summary>
+    public JsonElement ToolChoice { get; set; }
+
+    public bool? ParallelToolCalls { get; set; }
+
     /// <summary>Fields ServeGate does not read into a property: never ignored silently (see the worker's RequestFields).</summary>
     [JsonExtensionData]
     public Dictionary<string, JsonElement>? Extra { get; set; }
@@ -99,4 +116,10 @@ public sealed class ChatMessageBody
     public JsonElement Content { get; set; }
 
     public string? Name { get; set; }
+
+    /// <summary>Assistant messages: the calls it made (its content may then be null).</summary>
+    public JsonElement ToolCalls { get; set; }
+
+    /// <summary>Tool messages: the id of the call this message answers.</summary>
+    public string? ToolCallId { get; set; }
 }

@@ -137,7 +137,7 @@ public sealed class ChatChoice
 {
     public int Index { get; init; }
 
-    public ChatMessageOut? Message { get; init; }
+    public ChatResponseMessage? Message { get; init; }
 
     public ChatMessageOut? Delta { get; init; }
 
@@ -148,6 +148,7 @@ public sealed class ChatChoice
     public string? FinishReason { get; init; }
 }
 
+/// <summary>A streamed delta: only the fields that changed are written.</summary>
 public sealed class ChatMessageOut
 {
     public string? Role { get; init; }
@@ -155,6 +156,43 @@ public sealed class ChatMessageOut
     public string? Content { get; init; }
 
     public string? Refusal { get; init; }
+
+    /// <summary>Streamed tool calls: the first fragment of a call carries its id, type and name, later ones arguments.</summary>
+    public IReadOnlyList<ChatToolCall>? ToolCalls { get; init; }
+}
+
+/// <summary>A complete assistant message: <c>content</c> is written even when null (a message of tool calls only).</summary>
+public sealed class ChatResponseMessage
+{
+    public string Role { get; init; } = "assistant";
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.Never)]
+    public string? Content { get; init; }
+
+    public string? Refusal { get; init; }
+
+    public IReadOnlyList<ChatToolCall>? ToolCalls { get; init; }
+}
+
+/// <summary>One function call of an assistant message or (with <see cref="Index"/>) a fragment of one in a stream.</summary>
+public sealed class ChatToolCall
+{
+    /// <summary>Streaming only: which call of the message this fragment belongs to.</summary>
+    public int? Index { get; init; }
+
+    public string? Id { get; init; }
+
+    public string? Type { get; init; }
+
+    public required ChatFunctionCall Function { get; init; }
+}
+
+public sealed class ChatFunctionCall
+{
+    public string? Name { get; init; }
+
+    /// <summary>The arguments as a JSON text (a string, as OpenAI sends them).</summary>
+    public string? Arguments { get; init; }
 }
 
 public sealed class ChatLogprobs

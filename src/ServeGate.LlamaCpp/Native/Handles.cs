@@ -40,6 +40,14 @@ internal sealed class SafeLlamaSamplerHandle : SafeHandleZeroOrMinusOneIsInvalid
     {
     }
 
+    /// <summary>Takes ownership of a sampler a native constructor returned as a bare pointer (not NULL).</summary>
+    public static SafeLlamaSamplerHandle Own(nint sampler)
+    {
+        var handle = new SafeLlamaSamplerHandle();
+        System.Runtime.InteropServices.Marshal.InitHandle(handle, sampler);
+        return handle;
+    }
+
     protected override bool ReleaseHandle()
     {
         NativeMethods.llama_sampler_free(handle);

@@ -311,6 +311,13 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(Llama)]
     internal static partial nint llama_sampler_init_logit_bias(int vocabSize, int count, LlamaLogitBias* biases);
 
+    /// <summary>NULL when <paramref name="grammar"/> does not parse (llama.cpp logs why to stderr).</summary>
+    [LibraryImport(Llama, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial nint llama_sampler_init_grammar(nint vocab, string grammar, string root);
+
+    [LibraryImport(Llama)]
+    internal static partial void llama_sampler_apply(SafeLlamaSamplerHandle sampler, LlamaTokenDataArray* candidates);
+
     [LibraryImport(Llama)]
     internal static partial LlamaToken llama_sampler_sample(SafeLlamaSamplerHandle sampler, SafeLlamaContextHandle context, int index);
 

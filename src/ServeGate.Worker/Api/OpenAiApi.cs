@@ -266,13 +266,7 @@ public static class OpenAiApi
                 Id = response.Id,
                 Created = response.Created,
                 Model = response.Model,
-                Choices = [.. results.Select((r, i) => new ChatChoice
-                {
-                    Index = i,
-                    Message = new ChatMessageOut { Role = "assistant", Content = texts[i] },
-                    Logprobs = ResponseContext.ChatLogprobs(logprobs[i]),
-                    FinishReason = ResponseContext.Finish(r.FinishReason),
-                })],
+                Choices = [.. results.Select((r, i) => response.ChatMessageChoice(i, r, texts[i], logprobs[i]))],
                 Usage = usage,
             };
             await http.Response.WriteAsJsonAsync(body, OpenAiJson.Context.ChatCompletionResponse, contentType: null, cancellationToken).ConfigureAwait(false);
@@ -322,10 +316,32 @@ public static class OpenAiApi
         }
 
         var results = new GenerationResult?[handles.Count];
+
+        // Text that may hold tool calls is held back until it can be parsed whole (docs/architecture.md, "Tool calls").
+        var held = response.Plan.Tools is { ParsesCalls: true } ? handles.Select(_ => new System.Text.StringBuilder()).ToArray() : null;
         await foreach (var (index, e) in Interleave(handles, cancellationToken).ConfigureAwait(false))
         {
             switch (e)
             {
+                case TextDelta delta when held is not null:
+                    held[index].Append(delta.Text);
+                    break;
+                case GenerationCompleted completed when held is not null && completed.Result.FinishReason is FinishReason.Stop or FinishReason.Length:
+                    results[index] = completed.Result;
+                    var output = response.ParseToolCalls(completed.Result, held[index].ToString());
+                    if (!string.IsNullOrEmpty(output.Content))
+                    {
+                        await sse.WriteAsync(response.ChatChunk(index, new ChatMessageOut { Content = output.Content }, null, null), cancellationToken).ConfigureAwait(false);
+                    }
+
+                    foreach (var toolDelta in ResponseContext.ToolCallDeltas(output.Calls))
+                    {
+                        await sse.WriteAsync(response.ChatChunk(index, toolDelta, null, null), cancellationToken).ConfigureAwait(false);
+                    }
+
+                    var finish = output.Calls.Count > 0 ? "tool_calls" : ResponseContext.Finish(completed.Result.FinishReason);
+                    await sse.WriteAsync(response.ChatChunk(index, new ChatMessageOut(), finish, null), cancellationToken).ConfigureAwait(false);
+                    break;
                 case TextDelta delta:
                     await sse.WriteAsync(response.Chat
                         ? response.ChatChunk(index, new ChatMessageOut { Content = delta.Text }, null, ResponseContext.ChatLogprobs(delta.Logprobs))

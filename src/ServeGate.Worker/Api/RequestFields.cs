@@ -34,15 +34,6 @@ internal sealed record RequestField(string Name, Endpoints Endpoints, FieldHandl
 /// </summary>
 internal static class RequestFields
 {
-    /// <summary>
-    /// Fields built on the feat/structured branch (honoured once merged). Until then they are refused as unknown here;
-    /// the lead removes this list at the merge, when RequestFields learns them.
-    /// </summary>
-    public static readonly IReadOnlySet<string> BuiltOnFeatStructured = new HashSet<string>(StringComparer.Ordinal)
-    {
-        "response_format", "grammar", "logit_bias", "tools", "tool_choice", "parallel_tool_calls", "functions", "function_call",
-    };
-
     public static readonly IReadOnlyList<RequestField> All =
     [
         new("model", Endpoints.Both, FieldHandling.Honoured, "selects the served model"),
@@ -66,6 +57,14 @@ internal static class RequestFields
         new("safety_identifier", Endpoints.Chat, FieldHandling.Honoured, "accepted; an end-user id that does not change the output"),
         new("prompt_cache_key", Endpoints.Chat, FieldHandling.Honoured, "accepted; ServeGate caches every prompt's prefix by its tokens anyway"),
         new("metadata", Endpoints.Chat, FieldHandling.Honoured, "accepted; tags for stored completions, which do not change the output"),
+        new("response_format", Endpoints.Both, FieldHandling.Honoured, "text, json_object or json_schema, enforced while sampling (completions: an extension)"),
+        new("grammar", Endpoints.Both, FieldHandling.Honoured, "llama.cpp extension: a GBNF grammar enforced while sampling"),
+        new("logit_bias", Endpoints.Both, FieldHandling.Honoured, "token id to -100..100 (-100 bans, +100 forces)"),
+        new("tools", Endpoints.Chat, FieldHandling.Honoured, "function tools, rendered into the conversation; calls parsed or grammar-constrained"),
+        new("tool_choice", Endpoints.Chat, FieldHandling.Honoured, "none, auto, required or a named function"),
+        new("parallel_tool_calls", Endpoints.Chat, FieldHandling.Honoured, "false: at most one call"),
+        new("functions", Endpoints.Chat, FieldHandling.Refused, "deprecated by OpenAI: use tools"),
+        new("function_call", Endpoints.Chat, FieldHandling.Refused, "deprecated by OpenAI: use tool_choice"),
         new("top_k", Endpoints.Both, FieldHandling.Honoured, "llama.cpp extension"),
         new("min_p", Endpoints.Both, FieldHandling.Honoured, "llama.cpp extension"),
         new("ignore_eos", Endpoints.Both, FieldHandling.Honoured, "llama.cpp extension: never stop on end-of-generation"),
@@ -153,9 +152,8 @@ internal static class RequestFields
 
     private static ApiError Unrecognized(string name, bool chat)
     {
-        var why = BuiltOnFeatStructured.Contains(name) ? " (not yet on this build)" : string.Empty;
         return ApiError.InvalidRequest(
-            $"Unrecognized request argument supplied to {(chat ? "/v1/chat/completions" : "/v1/completions")}: {name}{why}", name, "unsupported_parameter");
+            $"Unrecognized request argument supplied to {(chat ? "/v1/chat/completions" : "/v1/completions")}: {name}", name, "unsupported_parameter");
     }
 
     /// <summary>The fields the body reads into properties, and whether each was sent (non-null).</summary>
@@ -166,6 +164,9 @@ internal static class RequestFields
         yield return ("max_completion_tokens", body.MaxCompletionTokens is not null);
         yield return ("top_logprobs", body.TopLogprobs is not null);
         yield return ("echo", body.Echo is not null);
+        yield return ("tools", body.Tools.ValueKind is not (JsonValueKind.Undefined or JsonValueKind.Null));
+        yield return ("tool_choice", body.ToolChoice.ValueKind is not (JsonValueKind.Undefined or JsonValueKind.Null));
+        yield return ("parallel_tool_calls", body.ParallelToolCalls is not null);
     }
 
     private static Func<JsonElement, bool> IsInt(int value) => v => v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out var i) && i == value;

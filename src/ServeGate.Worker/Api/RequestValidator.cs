@@ -4,6 +4,8 @@ using ServeGate.LlamaCpp;
 using ServeGate.LlamaCpp.Native;
 using ServeGate.Worker.Inference;
 using ServeGate.Worker.Models;
+using ServeGate.Worker.StructuredOutput;
+using ServeGate.Worker.Tools;
 
 namespace ServeGate.Worker.Api;
 
@@ -20,7 +22,8 @@ internal sealed record GenerationPlan(
     bool Stream,
     bool IncludeUsage,
     bool IgnoreEos,
-    int? TopLogprobs)
+    int? TopLogprobs,
+    ToolCallPlan? Tools = null)
 {
     public int N { get; init; } = 1;
 
@@ -152,7 +155,19 @@ internal static class RequestValidator
                 "model", "model_not_chat");
         }
 
+        error = ToolCallPlan.Read(body, out var tools);
+        if (error is not null)
+        {
+            return error;
+        }
+
         error = ParseMessages(body.Messages, out var turns);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        error = ToolPromptFormat.Render(model.Model!, body.Messages!, turns, tools, out turns);
         if (error is not null)
         {
             return error;
@@ -181,7 +196,7 @@ internal static class RequestValidator
             return logprobError;
         }
 
-        return Build(model, body, [prompt], body.MaxCompletionTokens ?? body.MaxTokens, null, out plan, null, top);
+        return Build(model, body, [prompt], body.MaxCompletionTokens ?? body.MaxTokens, null, out plan, null, top, tools);
     }
 
     private static ApiError? CheckUnsupported(CompletionRequestBody body, bool chat)
@@ -194,6 +209,15 @@ internal static class RequestValidator
         if (body.N is { } n && n is < 1 or > MaxN)
         {
             return ApiError.InvalidRequest($"n must be between 1 and {MaxN}, not {n}.", "n");
+        }
+
+        var chatOnly = body.Tools.ValueKind != JsonValueKind.Undefined ? "tools"
+            : body.ToolChoice.ValueKind != JsonValueKind.Undefined ? "tool_choice"
+            : body.ParallelToolCalls is not null ? "parallel_tool_calls"
+            : null;
+        if (!chat && chatOnly is not null)
+        {
+            return ApiError.InvalidRequest($"{chatOnly} is a chat completions parameter; POST /v1/chat/completions takes it.", chatOnly, "unsupported_parameter");
         }
 
         if (body.StreamOptions is not null && body.Stream != true)
@@ -212,7 +236,8 @@ internal static class RequestValidator
         int? defaultMaxTokens,
         out GenerationPlan plan,
         ApiError? logprobError,
-        int? topLogprobs)
+        int? topLogprobs,
+        ToolCallPlan? tools = null)
     {
         plan = null!;
         if (logprobError is not null)
@@ -268,6 +293,33 @@ internal static class RequestValidator
                 requestedMaxTokens is null ? "messages" : maxParam, "context_length_exceeded");
         }
 
+        var constraintError = OutputConstraints.ReadGrammar(model.Model!, body, out var grammar);
+        if (constraintError is not null)
+        {
+            return constraintError;
+        }
+
+        constraintError = OutputConstraints.ReadLogitBias(body.LogitBias, model.Model!.VocabSize, out var logitBias);
+        if (constraintError is not null)
+        {
+            return constraintError;
+        }
+
+        if (tools?.Grammar is { } toolGrammar)
+        {
+            if (grammar is not null)
+            {
+                return ApiError.InvalidRequest("response_format and grammar cannot be combined with a tool_choice that forces a call.", body.Grammar.ValueKind == JsonValueKind.Undefined ? "response_format" : "grammar");
+            }
+
+            grammar = toolGrammar;
+            constraintError = OutputConstraints.CheckParses(model.Model!, grammar, "tools");
+            if (constraintError is not null)
+            {
+                return constraintError;
+            }
+        }
+
         var sampling = new SamplingSettings
         {
             Temperature = body.Temperature ?? 1.0f,
@@ -277,9 +329,11 @@ internal static class RequestValidator
             PresencePenalty = body.PresencePenalty ?? 0f,
             FrequencyPenalty = body.FrequencyPenalty ?? 0f,
             Seed = body.Seed is { } seed ? unchecked((uint)seed) : null,
+            Grammar = grammar,
+            LogitBias = logitBias,
         };
         plan = new GenerationPlan(model, prompts, maxTokens, sampling, stop, body.Stream == true,
-            body.StreamOptions?.IncludeUsage == true, body.IgnoreEos == true, topLogprobs)
+            body.StreamOptions?.IncludeUsage == true, body.IgnoreEos == true, topLogprobs, tools)
         { N = n };
         return null;
     }

@@ -1,5 +1,6 @@
 using ServeGate.Core.OpenAi;
 using ServeGate.Worker.Inference;
+using ServeGate.Worker.Tools;
 
 namespace ServeGate.Worker.Api;
 
@@ -37,6 +38,66 @@ internal sealed record ResponseContext(string Id, long Created, string Model, bo
             },
         };
     }
+
+    /// <summary>
+    /// A finished chat choice: its text, or, when the request has tools and the model called them, the calls parsed out
+    /// of the text (<see cref="ToolPromptFormat.Parse"/>) with <c>finish_reason: "tool_calls"</c>.
+    /// </summary>
+    public ChatChoice ChatMessageChoice(int index, GenerationResult result, string text, IReadOnlyList<TokenLogprob>? logprobs)
+    {
+        var output = ParseToolCalls(result, text);
+        return new ChatChoice
+        {
+            Index = index,
+            Message = new ChatResponseMessage { Content = output.Content, ToolCalls = output.Calls.Count == 0 ? null : [.. output.Calls.Select(ToWire)] },
+            Logprobs = ChatLogprobs(logprobs),
+            FinishReason = output.Calls.Count > 0 ? "tool_calls" : Finish(result.FinishReason),
+        };
+    }
+
+    /// <summary>The calls in a choice's text when the request lets the model call tools and generation stopped (not cut off).</summary>
+    public ToolOutput ParseToolCalls(GenerationResult result, string text) =>
+        Plan.Tools is { ParsesCalls: true } tools && result.FinishReason == FinishReason.Stop
+            ? ToolPromptFormat.Parse(text, tools.Functions, tools.Parallel)
+            : new ToolOutput(text, []);
+
+    /// <summary>
+    /// The stream deltas of a choice's calls as OpenAI sends them: per call, one delta with its index, id, type and
+    /// name (empty arguments), then the arguments in fragments.
+    /// </summary>
+    public static IEnumerable<ChatMessageOut> ToolCallDeltas(IReadOnlyList<ParsedToolCall> calls)
+    {
+        const int fragment = 32;
+        for (var k = 0; k < calls.Count; k++)
+        {
+            var call = calls[k];
+            yield return new ChatMessageOut
+            {
+                ToolCalls = [new ChatToolCall { Index = k, Id = call.Id, Type = "function", Function = new ChatFunctionCall { Name = call.Name, Arguments = string.Empty } }],
+            };
+            for (var start = 0; start < call.Arguments.Length;)
+            {
+                var end = Math.Min(call.Arguments.Length, start + fragment);
+                if (end < call.Arguments.Length && char.IsHighSurrogate(call.Arguments[end - 1]))
+                {
+                    end++;
+                }
+
+                yield return new ChatMessageOut
+                {
+                    ToolCalls = [new ChatToolCall { Index = k, Function = new ChatFunctionCall { Arguments = call.Arguments[start..end] } }],
+                };
+                start = end;
+            }
+        }
+    }
+
+    private static ChatToolCall ToWire(ParsedToolCall call) => new()
+    {
+        Id = call.Id,
+        Type = "function",
+        Function = new ChatFunctionCall { Name = call.Name, Arguments = call.Arguments },
+    };
 
     public ChatCompletionChunk ChatChunk(int index, ChatMessageOut delta, string? finishReason, ChatLogprobs? logprobs) => new()
     {

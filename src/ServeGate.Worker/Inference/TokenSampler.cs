@@ -23,13 +23,41 @@ public abstract class TokenSampler : IDisposable
         ArgumentNullException.ThrowIfNull(settings);
         var plain = settings.PresencePenalty == 0f && settings.FrequencyPenalty == 0f;
         var temperatureOnly = settings.TopK <= 0 && settings.TopP >= 1f && settings.MinP <= 0f;
-        return plain && (settings.IsGreedy || temperatureOnly)
+        TokenSampler sampler = plain && (settings.IsGreedy || temperatureOnly)
             ? new VectorSampler(settings)
             : new ChainSampler(LlamaSampler.Create(model, settings));
+        if (settings.Grammar is null)
+        {
+            return sampler;
+        }
+
+        try
+        {
+            return new GrammarSampler(model, settings, sampler, LlamaGrammar.Create(model, settings.Grammar));
+        }
+        catch
+        {
+            sampler.Dispose();
+            throw;
+        }
     }
+
+    /// <summary>
+    /// True once a grammar allows nothing more but end of generation, and end of generation cannot be sampled
+    /// (<c>ignore_eos</c>): the sequence is complete and must stop.
+    /// </summary>
+    public virtual bool Exhausted => false;
 
     /// <summary>Samples the next token from the logits at batch index <paramref name="batchIndex"/> of the last decode.</summary>
     public abstract LlamaToken Sample(LlamaContext context, int batchIndex);
+
+    /// <summary>Chooses a token from a logits row without committing to it (a grammar may reject it).</summary>
+    internal abstract LlamaToken Choose(ReadOnlySpan<float> logits);
+
+    /// <summary>Commits to a token <see cref="Choose"/> returned (penalty history).</summary>
+    internal virtual void Accept(LlamaToken token)
+    {
+    }
 
     public void Dispose()
     {
@@ -45,6 +73,10 @@ public abstract class TokenSampler : IDisposable
     {
         public override LlamaToken Sample(LlamaContext context, int batchIndex) => chain.Sample(context, batchIndex);
 
+        internal override LlamaToken Choose(ReadOnlySpan<float> logits) => chain.Choose(logits);
+
+        internal override void Accept(LlamaToken token) => chain.Accept(token);
+
         protected override void Dispose(bool disposing)
         {
             if (disposing)
@@ -58,7 +90,7 @@ public abstract class TokenSampler : IDisposable
 /// <summary>
 /// Greedy or temperature sampling over a logits row with <see cref="TensorPrimitives"/>: the probabilities
 /// exp((logit - max) / T), normalized by their sum, and one uniform draw from a per-sequence <see cref="Xoshiro256StarStar"/>.
-/// Banned tokens (end of generation under <c>ignore_eos</c>) get probability 0. Greedy takes the first highest logit,
+/// Banned tokens (end of generation under <c>ignore_eos</c>, logit_bias -100) get probability 0; other biases are added to the logits. Greedy takes the first highest logit,
 /// as llama.cpp's greedy sampler does.
 /// </summary>
 internal sealed class VectorSampler : TokenSampler
@@ -72,6 +104,8 @@ internal sealed class VectorSampler : TokenSampler
 
     private readonly float _inverseTemperature;
     private readonly int[] _banned;
+    private readonly int[] _biasTokens;
+    private readonly float[] _biases;
     private readonly Xoshiro256StarStar _random;
 
     public VectorSampler(SamplingSettings settings)
@@ -79,6 +113,8 @@ internal sealed class VectorSampler : TokenSampler
         ArgumentNullException.ThrowIfNull(settings);
         _inverseTemperature = settings.IsGreedy ? 0f : 1f / settings.Temperature;
         _banned = settings.BannedTokens.Select(t => t.Value).ToArray();
+        _biasTokens = settings.LogitBias.Keys.Select(t => t.Value).ToArray();
+        _biases = settings.LogitBias.Values.Select(SamplingSettings.EffectiveBias).ToArray();
         _random = new Xoshiro256StarStar(settings.Seed ?? (uint)Random.Shared.Next());
     }
 
@@ -88,10 +124,12 @@ internal sealed class VectorSampler : TokenSampler
         return new LlamaToken(Sample(context.GetLogits(batchIndex)));
     }
 
+    internal override LlamaToken Choose(ReadOnlySpan<float> logits) => new(Sample(logits));
+
     /// <summary>The index of the sampled token in <paramref name="logits"/>.</summary>
     public int Sample(ReadOnlySpan<float> logits)
     {
-        if (_inverseTemperature == 0f)
+        if (_inverseTemperature == 0f && _biases.Length == 0)
         {
             var best = TensorPrimitives.IndexOfMax(logits);
             if (!IsBanned(best))
@@ -108,6 +146,14 @@ internal sealed class VectorSampler : TokenSampler
             if ((uint)token < (uint)p.Length)
             {
                 p[token] = float.NegativeInfinity;
+            }
+        }
+
+        for (var i = 0; i < _biasTokens.Length; i++)
+        {
+            if ((uint)_biasTokens[i] < (uint)p.Length)
+            {
+                p[_biasTokens[i]] += _biases[i];
             }
         }
 

@@ -1116,7 +1116,7 @@ public sealed partial class InferenceScheduler : IAsyncDisposable
         job.Generated++;
         job.Output.Add(token);
         _counters.CompletionTokens++;
-        if (!job.Request.IgnoreEos && _model.IsEndOfGeneration(token))
+        if (job.Sampler.Exhausted || (!job.Request.IgnoreEos && _model.IsEndOfGeneration(token)))
         {
             Finish(job, FinishReason.Stop);
             return;

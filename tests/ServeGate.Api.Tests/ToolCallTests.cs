@@ -1,0 +1,221 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Json.Schema;
+using OpenAI.Chat;
+
+namespace ServeGate.Api.Tests;
+
+/// <summary>
+/// Tool calls through the official OpenAI .NET client. A forced call is grammar-constrained, so even the random-weight
+/// test model's calls parse and their arguments validate against the function's schema.
+/// </summary>
+[Collection(GatewayCollection.Name)]
+public sealed class ToolCallTests(GatewayFixture gateway)
+{
+    private const string WeatherSchema = """{"type":"object","properties":{"city":{"type":"string","maxLength":10},"unit":{"enum":["c","f"]}},"required":["city","unit"],"additionalProperties":false}""";
+
+    private const string TimeSchema = """{"type":"object","properties":{"zone":{"type":"integer"}},"required":["zone"]}""";
+
+    private static readonly ChatTool Weather = ChatTool.CreateFunctionTool("get_weather", "The weather in a city now.", BinaryData.FromString(WeatherSchema));
+
+    private static readonly ChatTool Time = ChatTool.CreateFunctionTool("get_time", "The time in a zone.", BinaryData.FromString(TimeSchema));
+
+    private static List<ChatMessage> Conversation() => [new UserChatMessage("What is the weather in Paris?")];
+
+    private static ChatCompletionOptions Options(ChatToolChoice choice, int seed, bool parallel = false)
+    {
+        var options = new ChatCompletionOptions { ToolChoice = choice, Temperature = 1f, Seed = seed, MaxOutputTokenCount = 120, AllowParallelToolCalls = parallel };
+        options.Tools.Add(Weather);
+        options.Tools.Add(Time);
+        return options;
+    }
+
+    private static void AssertValid(string schema, string arguments)
+    {
+        using var document = JsonDocument.Parse(arguments);
+        Assert.True(JsonSchema.FromText(schema).Evaluate(document.RootElement).IsValid, arguments);
+    }
+
+    [Fact]
+    public async Task CompleteChat_RequiredThenToolResult_RoundTrip()
+    {
+        var client = gateway.OpenAi.GetChatClient(GatewayFixture.InstructModel);
+        var messages = Conversation();
+
+        var call = (await client.CompleteChatAsync(messages, Options(ChatToolChoice.CreateRequiredChoice(), seed: 1))).Value;
+
+        Assert.Equal(ChatFinishReason.ToolCalls, call.FinishReason);
+        var toolCall = Assert.Single(call.ToolCalls);
+        Assert.StartsWith("call_", toolCall.Id, StringComparison.Ordinal);
+        Assert.Equal(ChatToolCallKind.Function, toolCall.Kind);
+        Assert.Contains(toolCall.FunctionName, new[] { "get_weather", "get_time" });
+        AssertValid(toolCall.FunctionName == "get_weather" ? WeatherSchema : TimeSchema, toolCall.FunctionArguments.ToString());
+        Assert.Empty(call.Content);
+
+        messages.Add(new AssistantChatMessage(call));
+        messages.Add(new ToolChatMessage(toolCall.Id, """{"temperature":21,"sky":"clear"}"""));
+        var answer = (await client.CompleteChatAsync(messages, new ChatCompletionOptions
+        {
+            Tools = { Weather, Time },
+            ToolChoice = ChatToolChoice.CreateNoneChoice(),
+            Temperature = 0,
+            MaxOutputTokenCount = 16,
+        })).Value;
+
+        Assert.Contains(answer.FinishReason, new[] { ChatFinishReason.Stop, ChatFinishReason.Length });
+        Assert.Empty(answer.ToolCalls);
+        Assert.True(answer.Usage.InputTokenCount > call.Usage.InputTokenCount);
+    }
+
+    [Fact]
+    public async Task CompleteChat_NamedFunction_CallsThatFunction()
+    {
+        var client = gateway.OpenAi.GetChatClient(GatewayFixture.InstructModel);
+
+        foreach (var seed in new[] { 2, 3, 4 })
+        {
+            var call = (await client.CompleteChatAsync(Conversation(), Options(ChatToolChoice.CreateFunctionChoice("get_time"), seed))).Value;
+
+            Assert.Equal(ChatFinishReason.ToolCalls, call.FinishReason);
+            var toolCall = Assert.Single(call.ToolCalls);
+            Assert.Equal("get_time", toolCall.FunctionName);
+            AssertValid(TimeSchema, toolCall.FunctionArguments.ToString());
+        }
+    }
+
+    [Fact]
+    public async Task CompleteChatStreaming_Required_ToolCallUpdatesAddUpToTheNonStreamedCall()
+    {
+        var client = gateway.OpenAi.GetChatClient(GatewayFixture.InstructModel);
+        var options = Options(ChatToolChoice.CreateRequiredChoice(), seed: 5);
+        var whole = (await client.CompleteChatAsync(Conversation(), options)).Value;
+
+        var ids = new Dictionary<int, string>();
+        var names = new Dictionary<int, string>();
+        var arguments = new Dictionary<int, StringBuilder>();
+        ChatFinishReason? finish = null;
+        var fragments = 0;
+        await foreach (var update in client.CompleteChatStreamingAsync(Conversation(), options))
+        {
+            foreach (var part in update.ToolCallUpdates)
+            {
+                if (part.ToolCallId is not null)
+                {
+                    ids[part.Index] = part.ToolCallId;
+                }
+
+                if (part.FunctionName is not null)
+                {
+                    names[part.Index] = part.FunctionName;
+                }
+
+                if (part.FunctionArgumentsUpdate is { } fragment && !fragment.ToMemory().IsEmpty)
+                {
+                    fragments++;
+                    (arguments.TryGetValue(part.Index, out var text) ? text : arguments[part.Index] = new StringBuilder()).Append(fragment.ToString());
+                }
+            }
+
+            finish ??= update.FinishReason;
+        }
+
+        Assert.Equal(ChatFinishReason.ToolCalls, finish);
+        var expected = Assert.Single(whole.ToolCalls);
+        Assert.Equal([0], ids.Keys);
+        Assert.StartsWith("call_", ids[0], StringComparison.Ordinal);
+        Assert.Equal(expected.FunctionName, names[0]);
+        Assert.Equal(expected.FunctionArguments.ToString(), arguments[0].ToString());
+        Assert.True(fragments >= 1);
+    }
+
+    [Fact]
+    public async Task CompleteChat_ParallelAllowed_EveryCallValidates()
+    {
+        var client = gateway.OpenAi.GetChatClient(GatewayFixture.InstructModel);
+        var options = Options(ChatToolChoice.CreateRequiredChoice(), seed: 11, parallel: true);
+        options.MaxOutputTokenCount = 220;
+
+        var call = (await client.CompleteChatAsync(Conversation(), options)).Value;
+
+        if (call.FinishReason == ChatFinishReason.ToolCalls)
+        {
+            Assert.InRange(call.ToolCalls.Count, 1, 8);
+            Assert.Equal(call.ToolCalls.Count, call.ToolCalls.Select(c => c.Id).Distinct().Count());
+            foreach (var toolCall in call.ToolCalls)
+            {
+                AssertValid(toolCall.FunctionName == "get_weather" ? WeatherSchema : TimeSchema, toolCall.FunctionArguments.ToString());
+            }
+        }
+        else
+        {
+            Assert.Equal(ChatFinishReason.Length, call.FinishReason);
+        }
+    }
+
+    [Fact]
+    public async Task CompleteChat_Auto_AnswersOrCalls()
+    {
+        var client = gateway.OpenAi.GetChatClient(GatewayFixture.InstructModel);
+
+        var answer = (await client.CompleteChatAsync(Conversation(), Options(ChatToolChoice.CreateAutoChoice(), seed: 6))).Value;
+
+        // Random weights do not write <tool_call> blocks: the answer is text.
+        Assert.Contains(answer.FinishReason, new[] { ChatFinishReason.Stop, ChatFinishReason.Length, ChatFinishReason.ToolCalls });
+        Assert.True(answer.FinishReason == ChatFinishReason.ToolCalls ? answer.ToolCalls.Count > 0 : answer.Content.Count == 1);
+    }
+
+    [Theory]
+    [InlineData("""{"tools":[{"type":"retrieval"}]}""", "tools[0].type")]
+    [InlineData("""{"tools":[{"type":"function","function":{"name":"a b"}}]}""", "tools[0].function.name")]
+    [InlineData("""{"tools":[{"type":"function","function":{"name":"f","parameters":{"type":"object","properties":{"x":{"type":"string","pattern":"^a"}}}}}],"tool_choice":"required"}""", "tools[0].function.parameters.properties.x.pattern")]
+    [InlineData("""{"tools":[{"type":"function","function":{"name":"f"}}],"tool_choice":{"type":"function","function":{"name":"g"}}}""", "tool_choice")]
+    [InlineData("""{"tools":[{"type":"function","function":{"name":"f"}}],"tool_choice":"always"}""", "tool_choice")]
+    [InlineData("""{"tool_choice":"required"}""", "tool_choice")]
+    [InlineData("""{"parallel_tool_calls":false}""", "parallel_tool_calls")]
+    public async Task BadTools_400WithParam(string extra, string param)
+    {
+        var body = JsonNode.Parse(extra)!.AsObject();
+        body["model"] = GatewayFixture.InstructModel;
+        body["messages"] = new JsonArray(new JsonObject { ["role"] = "user", ["content"] = "hi" });
+
+        var (status, error) = await PostAsync("/v1/chat/completions", body);
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal(param, (string?)error["param"]);
+    }
+
+    [Fact]
+    public async Task ToolMessage_WithoutToolCallId_400()
+    {
+        var body = new JsonObject
+        {
+            ["model"] = GatewayFixture.InstructModel,
+            ["messages"] = JsonNode.Parse("""[{"role":"user","content":"hi"},{"role":"assistant","content":null,"tool_calls":[{"id":"call_1","type":"function","function":{"name":"f","arguments":"{}"}}]},{"role":"tool","content":"42"}]"""),
+        };
+
+        var (status, error) = await PostAsync("/v1/chat/completions", body);
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("messages[2].tool_call_id", (string?)error["param"]);
+    }
+
+    [Fact]
+    public async Task Tools_OnCompletions_400()
+    {
+        var body = new JsonObject { ["model"] = GatewayFixture.BaseModel, ["prompt"] = "x", ["tools"] = new JsonArray() };
+
+        var (status, error) = await PostAsync("/v1/completions", body);
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("tools", (string?)error["param"]);
+    }
+
+    private async Task<(HttpStatusCode Status, JsonNode Error)> PostAsync(string path, JsonObject body)
+    {
+        using var content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json");
+        using var response = await gateway.Http.PostAsync(new Uri(path, UriKind.Relative), content);
+        return (response.StatusCode, JsonNode.Parse(await response.Content.ReadAsStringAsync())!["error"]!);
+    }
+}
