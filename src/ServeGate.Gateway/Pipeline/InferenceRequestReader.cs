@@ -31,15 +31,18 @@ internal sealed class InferenceRequestReader(RequestDelegate next, IOptions<Gate
         await context.Request.Body.CopyToAsync(buffer, context.RequestAborted).ConfigureAwait(false);
         var bytes = buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
         request.BodyBytes = bytes.Length;
-        var rewritten = Inspect(request, bytes.Span);
+        var rewritten = Inspect(request, bytes.Span, responsesApi: context.Request.Path.Equals("/v1/responses", StringComparison.Ordinal));
         var body = rewritten ?? bytes.ToArray();
         context.Request.Body = new MemoryStream(body, writable: false);
         context.Request.ContentLength = body.Length;
         await next(context).ConfigureAwait(false);
     }
 
-    /// <summary>Fills <paramref name="request"/> from the body; returns a rewritten body, or null to send it as is.</summary>
-    internal static byte[]? Inspect(GatewayRequest request, ReadOnlySpan<byte> body)
+    /// <summary>
+    /// Fills <paramref name="request"/> from the body; returns a rewritten body, or null to send it as is. A Responses
+    /// API stream always ends with its usage (in <c>response.completed</c>) and takes no <c>stream_options</c> for it.
+    /// </summary>
+    internal static byte[]? Inspect(GatewayRequest request, ReadOnlySpan<byte> body, bool responsesApi = false)
     {
         JsonObject? json;
         try
@@ -58,10 +61,16 @@ internal sealed class InferenceRequestReader(RequestDelegate next, IOptions<Gate
 
         request.Model = TryString(json["model"]) ?? string.Empty;
         request.Stream = TryBool(json["stream"]) ?? false;
-        request.MaxTokens = TryInt(json["max_tokens"]) ?? TryInt(json["max_completion_tokens"]);
+        request.MaxTokens = TryInt(json["max_tokens"]) ?? TryInt(json["max_completion_tokens"]) ?? TryInt(json["max_output_tokens"]);
         request.PromptPrefix = Prefix(json);
         if (!request.Stream)
         {
+            return null;
+        }
+
+        if (responsesApi)
+        {
+            request.ClientWantsUsage = true; // nothing of a Responses stream is the gateway's to hide
             return null;
         }
 
@@ -102,6 +111,11 @@ internal sealed class InferenceRequestReader(RequestDelegate next, IOptions<Gate
         else if (TryString(json["prompt"]) is { } prompt)
         {
             text.Append(prompt);
+        }
+        else if (json.ContainsKey("input"))
+        {
+            // The Responses API: instructions (the system message) first, then the input text.
+            text.Append(TryString(json["instructions"])).Append(TryString(json["input"]));
         }
 
         return text.Length > PrefixChars ? text.ToString(0, PrefixChars) : text.ToString();
