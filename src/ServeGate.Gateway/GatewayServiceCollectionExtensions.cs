@@ -101,7 +101,9 @@ public static class GatewayServiceCollectionExtensions
     /// <summary>The requests that run a model (generation and embeddings), and so are metered and limited.</summary>
     internal static bool IsInference(HttpContext context) =>
         HttpMethods.IsPost(context.Request.Method)
-        && (context.Request.Path.Equals("/v1/completions", StringComparison.Ordinal) || context.Request.Path.Equals("/v1/chat/completions", StringComparison.Ordinal)
+        && (context.Request.Path.Equals("/v1/completions", StringComparison.Ordinal)
+            || context.Request.Path.Equals("/v1/chat/completions", StringComparison.Ordinal)
+            || context.Request.Path.Equals("/v1/responses", StringComparison.Ordinal)
             || context.Request.Path.Equals("/v1/embeddings", StringComparison.Ordinal));
 
     private sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>

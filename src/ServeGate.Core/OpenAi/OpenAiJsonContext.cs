@@ -16,6 +16,9 @@ namespace ServeGate.Core.OpenAi;
 [JsonSerializable(typeof(ChatCompletionChunk))]
 [JsonSerializable(typeof(ErrorEnvelope))]
 [JsonSerializable(typeof(Usage))]
+[JsonSerializable(typeof(ResponseObject))]
+[JsonSerializable(typeof(ResponseStreamEvent))]
+[JsonSerializable(typeof(ResponsesUsage))]
 public sealed partial class OpenAiJsonContext : JsonSerializerContext;
 
 /// <summary>The serializers ServeGate writes with.</summary>

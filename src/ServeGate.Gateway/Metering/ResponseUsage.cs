@@ -71,6 +71,29 @@ internal sealed class ResponseUsage
                         reader.Skip();
                     }
                 }
+                else if (reader.ValueTextEquals("type"u8))
+                {
+                    // The Responses API's events: a text or arguments delta is a content chunk.
+                    reader.Read();
+                    if (reader.ValueTextEquals("response.output_text.delta"u8) || reader.ValueTextEquals("response.function_call_arguments.delta"u8))
+                    {
+                        ContentChunks++;
+                        FirstContentTimestamp ??= now;
+                    }
+                }
+                else if (reader.ValueTextEquals("response"u8))
+                {
+                    // The Responses API's lifecycle events: the last (completed or incomplete) carries the usage and status.
+                    reader.Read();
+                    if (reader.TokenType == JsonTokenType.StartObject)
+                    {
+                        ReadResponseObject(JsonSerializer.Deserialize(ref reader, OpenAiJson.Context.ResponseObject));
+                    }
+                    else
+                    {
+                        reader.Skip();
+                    }
+                }
                 else
                 {
                     reader.Skip();
@@ -151,6 +174,22 @@ internal sealed class ResponseUsage
         }
     }
 
+    /// <summary>A Responses API response: its usage in the chat shape, and its end as a finish reason.</summary>
+    private void ReadResponseObject(ResponseObject? response)
+    {
+        if (response?.Usage is { } usage)
+        {
+            Usage = usage.ToUsage();
+        }
+
+        FinishReason ??= response?.Status switch
+        {
+            "completed" => response.Output.Any(o => o.Type == "function_call") ? "tool_calls" : "stop",
+            "incomplete" => "length",
+            _ => null,
+        };
+    }
+
     private static bool IsNonEmptyString(ref Utf8JsonReader reader) =>
         reader.TokenType == JsonTokenType.String && (reader.HasValueSequence ? reader.ValueSequence.Length : reader.ValueSpan.Length) > 0;
 
@@ -164,6 +203,12 @@ internal sealed class ResponseUsage
             var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object)
             {
+                return;
+            }
+
+            if (root.TryGetProperty("object", out var kind) && kind.ValueKind == JsonValueKind.String && kind.GetString() == "response")
+            {
+                ReadResponseObject(root.Deserialize(OpenAiJson.Context.ResponseObject));
                 return;
             }
 

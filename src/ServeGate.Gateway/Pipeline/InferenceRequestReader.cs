@@ -31,7 +31,7 @@ internal sealed class InferenceRequestReader(RequestDelegate next, IOptions<Gate
         await context.Request.Body.CopyToAsync(buffer, context.RequestAborted).ConfigureAwait(false);
         var bytes = buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
         request.BodyBytes = bytes.Length;
-        var rewritten = Inspect(request, bytes.Span);
+        var rewritten = Inspect(request, bytes.Span, responsesApi: context.Request.Path.Equals("/v1/responses", StringComparison.Ordinal));
         if (context.Request.Path.Equals("/v1/embeddings", StringComparison.Ordinal))
         {
             request.MaxTokens = 0; // input tokens only: nothing to reserve for output against the limits
@@ -43,8 +43,11 @@ internal sealed class InferenceRequestReader(RequestDelegate next, IOptions<Gate
         await next(context).ConfigureAwait(false);
     }
 
-    /// <summary>Fills <paramref name="request"/> from the body; returns a rewritten body, or null to send it as is.</summary>
-    internal static byte[]? Inspect(GatewayRequest request, ReadOnlySpan<byte> body)
+    /// <summary>
+    /// Fills <paramref name="request"/> from the body; returns a rewritten body, or null to send it as is. A Responses
+    /// API stream always ends with its usage (in <c>response.completed</c>) and takes no <c>stream_options</c> for it.
+    /// </summary>
+    internal static byte[]? Inspect(GatewayRequest request, ReadOnlySpan<byte> body, bool responsesApi = false)
     {
         JsonObject? json;
         try
@@ -63,10 +66,16 @@ internal sealed class InferenceRequestReader(RequestDelegate next, IOptions<Gate
 
         request.Model = TryString(json["model"]) ?? string.Empty;
         request.Stream = TryBool(json["stream"]) ?? false;
-        request.MaxTokens = TryInt(json["max_tokens"]) ?? TryInt(json["max_completion_tokens"]);
+        request.MaxTokens = TryInt(json["max_tokens"]) ?? TryInt(json["max_completion_tokens"]) ?? TryInt(json["max_output_tokens"]);
         request.PromptPrefix = Prefix(json);
         if (!request.Stream)
         {
+            return null;
+        }
+
+        if (responsesApi)
+        {
+            request.ClientWantsUsage = true; // nothing of a Responses stream is the gateway's to hide
             return null;
         }
 
@@ -107,6 +116,11 @@ internal sealed class InferenceRequestReader(RequestDelegate next, IOptions<Gate
         else if ((TryString(json["prompt"]) ?? TryString(json["input"])) is { } prompt)
         {
             text.Append(prompt); // a completion's prompt, or a single embeddings input
+        }
+        else if (json.ContainsKey("input"))
+        {
+            // The Responses API: instructions (the system message) first, then the input text.
+            text.Append(TryString(json["instructions"])).Append(TryString(json["input"]));
         }
 
         return text.Length > PrefixChars ? text.ToString(0, PrefixChars) : text.ToString();

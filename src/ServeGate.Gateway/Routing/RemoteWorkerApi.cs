@@ -7,7 +7,7 @@ using Yarp.ReverseProxy.Forwarder;
 namespace ServeGate.Gateway.Routing;
 
 /// <summary>
-/// The OpenAI endpoints when the workers are remote: completions and embeddings are forwarded with YARP's <see cref="IHttpForwarder"/>
+/// The OpenAI endpoints when the workers are remote: completions, responses and embeddings are forwarded with YARP's <see cref="IHttpForwarder"/>
 /// (streamed through, never buffered) to the destination <see cref="WorkerPool"/> chooses, retried on another worker only
 /// while nothing was sent to the client; <c>/v1/models</c> lists the models of every healthy worker.
 /// </summary>
@@ -26,6 +26,7 @@ internal static partial class RemoteWorkerApi
         v1.MapPost("/completions", ForwardAsync);
         v1.MapPost("/chat/completions", ForwardAsync);
         v1.MapPost("/embeddings", ForwardAsync);
+        v1.MapPost("/responses", ForwardAsync);
         return endpoints;
     }
 

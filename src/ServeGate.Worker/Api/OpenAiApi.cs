@@ -10,6 +10,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using ServeGate.Core.OpenAi;
+using ServeGate.Worker.Api.Responses;
 using ServeGate.Worker.Inference;
 using ServeGate.Worker.Models;
 using ServeGate.Worker.Scheduling;
@@ -33,6 +34,7 @@ public static class OpenAiApi
         v1.MapPost("/embeddings", (HttpContext context, ModelRegistry registry, IOptions<WorkerOptions> options) =>
             EmbeddingsApi.HandleAsync(context, registry, options.Value));
         endpoints.MapGet("/internal/usage/{id}", FinalUsageAsync);
+        endpoints.MapResponsesApi();
         return endpoints;
     }
 
@@ -75,7 +77,7 @@ public static class OpenAiApi
         return TypedResults.Json(new ModelList { Data = cards }, OpenAiJson.Context.ModelList);
     }
 
-    private static async Task HandleAsync(HttpContext http, ModelRegistry registry, WorkerOptions options, TimeProvider time, bool chat)
+    internal static async Task HandleAsync(HttpContext http, ModelRegistry registry, WorkerOptions options, TimeProvider time, bool chat)
     {
         var (body, readError) = await ReadBodyAsync(http, options.MaxRequestBodyBytes).ConfigureAwait(false);
         if (readError is not null)
