@@ -1,3 +1,4 @@
+using ServeGate.Gateway.Dashboard;
 using ServeGate.Gateway.Routing;
 using ServeGate.Worker;
 using ServeGate.Worker.Api;
@@ -32,6 +33,8 @@ public static class ServeGateApplication
         {
             app.MapOpenAiApi();
         }
+
+        app.MapDashboard();
         return app;
     }
 }
