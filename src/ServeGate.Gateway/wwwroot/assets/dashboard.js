@@ -383,6 +383,9 @@ function renderBreakEven(filters, costsResult, economicsResult) {
         dataset.data = [{ x: filters.start * 1000, y: dataset.training }, { x: right, y: dataset.training }];
       }
     }
+    // A log axis from the power of ten under the smallest amount, so a week's spend shows beside a training bill.
+    const smallest = Math.min(...datasets.flatMap((d) => d.data.map((p) => p.y)).filter((y) => y > 0));
+    const floor = Number.isFinite(smallest) ? 10 ** Math.floor(Math.log10(smallest)) : 0.01;
     draw(canvas, {
       type: 'line',
       data: { datasets },
@@ -390,7 +393,7 @@ function renderBreakEven(filters, costsResult, economicsResult) {
         parsing: false,
         scales: {
           x: axis('Date (UTC)', (v) => fmt.date(v), { type: 'linear', min: filters.start * 1000, max: right, ticks: { maxTicksLimit: 6 } }),
-          y: axis('Cumulative USD (log scale)', fmt.moneyTick, { type: 'logarithmic' }),
+          y: axis('Cumulative USD (log scale)', fmt.moneyTick, { type: 'logarithmic', min: floor }),
         },
         plugins: {
           tooltip: { callbacks: { title: (items) => fmt.date(items[0].parsed.x), label: (c) => `${c.dataset.label}: ${fmt.money(c.parsed.y)}` } },
@@ -517,7 +520,7 @@ function renderByGroup(id, filters, result, field, groupBy, noun) {
       indexAxis: 'y',
       scales: {
         x: axis('Tokens', fmt.countTick, { stacked: true, beginAtZero: true }),
-        y: axis(noun, null, { stacked: true }),
+        y: axis(noun, null, { stacked: true, ticks: { autoSkip: false } }),
       },
       plugins: { tooltip: tooltip(fmt.count, 'x') },
     },
@@ -544,7 +547,7 @@ function renderUtilization(result) {
       indexAxis: 'y',
       scales: {
         x: axis('Utilization (% of paid-for time)', (v) => `${v}%`, { min: 0, max: 100 }),
-        y: axis('Worker pool', null),
+        y: axis('Worker pool', null, { ticks: { autoSkip: false } }),
       },
       plugins: { tooltip: tooltip((v) => fmt.decimal(v, '%'), 'x') },
     },

@@ -29,7 +29,11 @@ export function moneyTick(value) {
   if (!isNumber(value)) {
     return '';
   }
-  return Math.abs(value) >= 10_000 ? compactMoney.format(value) : money(value);
+  const abs = Math.abs(value);
+  if (abs >= 1000) {
+    return compactMoney.format(value);
+  }
+  return abs >= 1 && Number.isInteger(value) ? `$${integer.format(value)}` : money(value);
 }
 
 export function count(value) {
