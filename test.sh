@@ -11,7 +11,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-eng/ensure-deps.sh "redis-server:redis-server"
+eng/ensure-deps.sh "redis-server:redis-server" "chromium:chromium"  # chromium: the dashboard tests (tests/ServeGate.Dashboard.Tests)
 eng/fetch-llama.sh --cuda
 
 log="$(mktemp)"

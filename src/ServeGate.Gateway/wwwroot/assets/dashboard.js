@@ -126,7 +126,7 @@ async function load() {
   const problems = [];
   const note = (what, result) => {
     if (result.error) {
-      problems.push(`${what}: ${result.error.message}`);
+      problems.push(result.error.status === 404 ? `the ${what} API is not available on this server` : `${what}: ${result.error.message}`);
     }
   };
   note('Costs', costsByModel);
@@ -142,7 +142,7 @@ async function load() {
   render('by-team', () => renderByGroup('by-team', filters, usageByTeam, 'team', 'project_id', 'Team'));
   render('utilization', () => renderUtilization(economics));
 
-  status.textContent = problems.length ? problems.join(' · ') : `Showing ${fmt.date(filters.start * 1000)} to ${fmt.date((filters.end - 1) * 1000)} (UTC).`;
+  status.textContent = problems.length ? `${problems.join('; ')}.`.replace(/^./, (c) => c.toUpperCase()) : `Showing ${fmt.date(filters.start * 1000)} to ${fmt.date((filters.end - 1) * 1000)} (UTC).`;
   status.classList.toggle('error', problems.length > 0);
   document.body.dataset.state = 'ready';
 }
@@ -275,7 +275,7 @@ function renderSpend(filters, result) {
     data: { labels: buckets.map((b) => fmt.bucketLabel(b.start, filters.bucket)), datasets },
     options: {
       scales: {
-        x: axis(bucketAxisTitle(filters.bucket), null, { stacked: true }),
+        x: axis(bucketAxisTitle(filters.bucket), null, { stacked: true, ticks: { maxRotation: 0, autoSkipPadding: 12 } }),
         y: axis('Spend (USD)', fmt.moneyTick, { stacked: true, beginAtZero: true }),
       },
       plugins: { tooltip: tooltip(fmt.money) },
@@ -473,7 +473,7 @@ function renderCache(filters, usageResult, economicsResult) {
     data: { labels: buckets.map((b) => fmt.bucketLabel(b.start, filters.bucket)), datasets },
     options: {
       scales: {
-        x: axis(bucketAxisTitle(filters.bucket), null),
+        x: axis(bucketAxisTitle(filters.bucket), null, { ticks: { maxRotation: 0, autoSkipPadding: 12 } }),
         y: axis('Cached tokens', fmt.countTick, { beginAtZero: true, position: 'left' }),
         ...(dollars ? { usd: axis('Saved (USD)', fmt.moneyTick, { beginAtZero: true, position: 'right', grid: { drawOnChartArea: false } }) } : {}),
       },
@@ -506,7 +506,7 @@ function renderByGroup(id, filters, result, field, groupBy, noun) {
   setTotal(card, `${fmt.count(tokens)} tokens · ${fmt.count(requests)} requests`);
   message(card, entries.length === 0 ? 'No requests in this range.' : '');
   const chart = card.querySelector('.chart');
-  chart.style.height = `${Math.max(180, 70 + entries.length * 34)}px`;
+  chart.style.height = `${Math.max(200, 90 + entries.length * 44)}px`;
   draw(card.querySelector('canvas'), {
     type: 'bar',
     data: {

@@ -30,6 +30,9 @@ export function moneyTick(value) {
     return '';
   }
   const abs = Math.abs(value);
+  if (abs === 0) {
+    return '$0';
+  }
   if (abs >= 1000) {
     return compactMoney.format(value);
   }
