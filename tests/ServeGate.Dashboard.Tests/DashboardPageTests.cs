@@ -46,13 +46,8 @@ public sealed class DashboardPageTests(BrowserFixture browser, SharedGateway sha
     [Trait(Merge.Trait, Merge.UsageApi)]
     public async Task Dashboard_AfterRequests_ChartsDrawFromThemAndTotalsEqualUsageApi()
     {
-        await Requests.ChatAsync(Gateway, 2);
-        await Requests.CompletionAsync(Gateway);
-        await Gateway.WaitForUsageAsync(3);
-        await using var session = await browser.OpenAsync(Gateway.BaseAddress);
+        await using var session = await SeedAndOpenAsync();
 
-        await session.Page.GotoAsync("/dashboard");
-        await session.WaitReadyAsync();
         var usage = await ReportApi.UsageAsync(Gateway);
         var spend = await ReportApi.CostsAsync(Gateway);
 
@@ -71,12 +66,7 @@ public sealed class DashboardPageTests(BrowserFixture browser, SharedGateway sha
     [Trait(Merge.Trait, Merge.UsageApi)]
     public async Task Dashboard_ModelFilter_ChangesTotalsAndUrl()
     {
-        await Requests.ChatAsync(Gateway, 2);
-        await Requests.CompletionAsync(Gateway);
-        await Gateway.WaitForUsageAsync(3);
-        await using var session = await browser.OpenAsync(Gateway.BaseAddress);
-        await session.Page.GotoAsync("/dashboard");
-        await session.WaitReadyAsync();
+        await using var session = await SeedAndOpenAsync();
         var all = ReportApi.Figure(await Total(session, "requests"));
 
         await session.Page.SelectOptionAsync("select[name=model]", DashboardGateway.BaseModel);
@@ -94,6 +84,18 @@ public sealed class DashboardPageTests(BrowserFixture browser, SharedGateway sha
         await session.WaitReadyAsync();
         Assert.Equal(DashboardGateway.BaseModel, await session.Page.InputValueAsync("select[name=model]"));
         Assert.Equal(filtered, ReportApi.Figure(await Total(session, "requests")));
+    }
+
+    /// <summary>Two chats with the instruct model and a completion with the base model, then the dashboard, drawn.</summary>
+    private async Task<BrowserPage> SeedAndOpenAsync()
+    {
+        await Requests.ChatAsync(Gateway, 2);
+        await Requests.CompletionAsync(Gateway);
+        await Gateway.WaitForUsageAsync(3);
+        var session = await browser.OpenAsync(Gateway.BaseAddress);
+        await session.Page.GotoAsync("/dashboard");
+        await session.WaitReadyAsync();
+        return session;
     }
 
     private static Task<string> Total(BrowserPage session, string name) =>

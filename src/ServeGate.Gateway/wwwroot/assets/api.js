@@ -169,6 +169,15 @@ export function reportQuery(filters, groupBy = [], extra = {}) {
   for (const field of groupBy) {
     query.append('group_by', field);
   }
+  appendFilters(query, filters);
+  for (const [name, value] of Object.entries(extra)) {
+    query.set(name, value);
+  }
+  return query;
+}
+
+/** The team, key and model filters as the Usage API names them (project = ServeGate team). */
+function appendFilters(query, filters) {
   if (filters.team) {
     query.append('project_ids', filters.team);
   }
@@ -178,10 +187,6 @@ export function reportQuery(filters, groupBy = [], extra = {}) {
   if (filters.model) {
     query.append('models', filters.model);
   }
-  for (const [name, value] of Object.entries(extra)) {
-    query.set(name, value);
-  }
-  return query;
 }
 
 export const USAGE_PATH = '/v1/organization/usage/completions';
@@ -248,15 +253,7 @@ export async function economics(filters) {
   if (filters) {
     query.set('start_time', String(filters.start));
     query.set('end_time', String(filters.end));
-    if (filters.team) {
-      query.append('project_ids', filters.team);
-    }
-    if (filters.key) {
-      query.append('api_key_ids', filters.key);
-    }
-    if (filters.model) {
-      query.append('models', filters.model);
-    }
+    appendFilters(query, filters);
   }
   const body = await getJson(`${ECONOMICS_PATH}${query.size ? `?${query}` : ''}`);
   return normalizeEconomics(body);

@@ -2,8 +2,19 @@
 // sent as `Authorization: Bearer`.
 import { onKeyNeeded, forgetKey, storedKey } from '/assets/api.js';
 
+const FORM = `<form method="dialog">
+  <h2>API key</h2>
+  <p data-message></p>
+  <label>Key <input type="password" name="key" autocomplete="off" required></label>
+  <p class="hint">Kept in this browser tab only, and sent as <code>Authorization: Bearer</code>.</p>
+  <menu><button type="button" data-cancel>Cancel</button> <button type="submit">Use key</button></menu>
+</form>`;
+
 export function installKeyForm() {
-  const dialog = document.getElementById('key-dialog');
+  const dialog = document.createElement('dialog');
+  dialog.id = 'key-dialog';
+  dialog.innerHTML = FORM;
+  document.body.append(dialog);
   const form = dialog.querySelector('form');
   const input = dialog.querySelector('input');
   const message = dialog.querySelector('[data-message]');

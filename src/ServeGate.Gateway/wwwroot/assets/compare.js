@@ -94,6 +94,9 @@ form.addEventListener('submit', async (event) => {
 
 async function start() {
   installKeyForm();
+  for (const side of ['left', 'right']) {
+    document.getElementById(side).append(document.getElementById('column').content.cloneNode(true));
+  }
   try {
     served = await api.models();
   } catch (error) {
