@@ -11,8 +11,9 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-# Debian's postgresql puts its server binaries under /usr/lib/postgresql/<version>/bin, not on PATH.
-eng/ensure-deps.sh "redis-server:redis-server" "/usr/lib/postgresql/*/bin/initdb:postgresql"
+# Debian's postgresql puts its server binaries under /usr/lib/postgresql/<version>/bin, not on PATH; chromium: the
+# dashboard tests (tests/ServeGate.Dashboard.Tests).
+eng/ensure-deps.sh "redis-server:redis-server" "/usr/lib/postgresql/*/bin/initdb:postgresql" "chromium:chromium"
 eng/fetch-llama.sh --cuda
 
 log="$(mktemp)"

@@ -1,6 +1,6 @@
 namespace ServeGate.Gateway;
 
-/// <summary>Event ids of the gateway's logs, grouped by area (metering 1000s, auth 1100s, limits 1200s, routing 1300s).</summary>
+/// <summary>Event ids of the gateway's logs, grouped by area (metering 1000s, auth 1100s, limits 1200s, routing 1300s, dashboard 1900s).</summary>
 internal static class GatewayLogEvents
 {
     public const int UsageObserverFailed = 1001;
@@ -17,4 +17,5 @@ internal static class GatewayLogEvents
     public const int ForwardFailed = 1302;
     public const int WorkerAdded = 1303;
     public const int WorkerRemoved = 1304;
+    public const int DashboardAssetsMissing = 1901;
 }

@@ -21,7 +21,13 @@ internal static class HostingExtensions
         }
 
         // appsettings.json sits beside the binary; ./run.sh starts it from the repository root.
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = remaining, ContentRootPath = AppContext.BaseDirectory });
+        // The application is the gateway even when a test process hosts it: its static-assets manifests are named after it.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            Args = remaining,
+            ContentRootPath = AppContext.BaseDirectory,
+            ApplicationName = typeof(HostingExtensions).Assembly.GetName().Name,
+        });
         builder.Configuration.AddInMemoryCollection(settings);
         if (overrides is not null)
         {
@@ -34,6 +40,8 @@ internal static class HostingExtensions
             builder.Configuration.AddJsonFile(Path.GetFullPath(configFile), optional: false, reloadOnChange: true);
         }
 
+        // The dashboard's files from the build's folders when run from a build (a no-op when published: they are in wwwroot).
+        builder.WebHost.UseStaticWebAssets();
         return builder.AddServeGateHost();
     }
 

@@ -1,3 +1,4 @@
+using ServeGate.Gateway.Dashboard;
 using ServeGate.Gateway.Routing;
 using ServeGate.Worker;
 using ServeGate.Worker.Api;
@@ -37,6 +38,8 @@ public static class ServeGateApplication
         {
             app.MapOpenAiApi();
         }
+
+        app.MapDashboard();
         return app;
     }
 

@@ -1,0 +1,58 @@
+// Chart.js with the pages' defaults: no animation (first render fast, screenshots stable), the system font, units on
+// every axis, figures in tooltips formatted as on the page.
+
+const PALETTE = ['#2563eb', '#d97706', '#059669', '#7c3aed', '#dc2626', '#0891b2', '#65a30d', '#db2777'];
+
+export function colorOf(index, alpha = 1) {
+  const hex = PALETTE[index % PALETTE.length];
+  if (alpha === 1) {
+    return hex;
+  }
+  const [r, g, b] = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
+  return `rgba(${r}, ${g}, ${b}, ${alpha})`;
+}
+
+let configured = false;
+
+function chartLibrary() {
+  const Chart = window.Chart;
+  if (!Chart) {
+    throw new Error('The chart library did not load.');
+  }
+  if (!configured) {
+    Chart.defaults.font.family = getComputedStyle(document.body).fontFamily;
+    Chart.defaults.color = '#374151';
+    Chart.defaults.animation = false;
+    Chart.defaults.responsive = true;
+    Chart.defaults.maintainAspectRatio = false;
+    Chart.defaults.plugins.legend.position = 'bottom';
+    Chart.defaults.plugins.legend.labels.boxWidth = 12;
+    configured = true;
+  }
+  return Chart;
+}
+
+/** Draws (or redraws) a chart on a canvas. */
+export function draw(canvas, config) {
+  const Chart = chartLibrary();
+  Chart.getChart(canvas)?.destroy();
+  return new Chart(canvas, config);
+}
+
+/** An axis with a title (its unit) and formatted ticks. */
+export function axis(title, format, extra = {}) {
+  return {
+    ...extra,
+    title: { display: true, text: title },
+    ticks: { ...(extra.ticks || {}), ...(format ? { callback: (value) => format(value) } : {}) },
+  };
+}
+
+/** A tooltip line "label: formatted value" for the value on `valueAxis`. */
+export function tooltip(format, valueAxis = 'y') {
+  return {
+    callbacks: {
+      label: (context) => `${context.dataset.label}: ${format(context.parsed[valueAxis])}`,
+    },
+  };
+}
