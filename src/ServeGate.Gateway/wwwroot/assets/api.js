@@ -35,28 +35,28 @@ export const FIELDS = {
     inferenceCostUsd: ['inference_cost_usd'],
     idleCostUsd: ['idle_cost_usd'],
     trainingCostUsd: ['training_cost_usd'],
-    pretrainingCostUsd: ['pretraining_cost_usd', 'training.pretraining_usd'],
-    postTrainingCostUsd: ['post_training_cost_usd', 'training.post_training_usd'],
+    pretrainingCostUsd: ['pretraining_share_usd', 'pretraining_cost_usd'],
+    postTrainingCostUsd: ['post_training_cost_usd'],
     amortizedTrainingUsd: ['amortized_training_usd'],
-    trainingUsdPerToken: ['training_usd_per_token', 'amortized_training_usd_per_token', 'training_cost_per_token_usd'],
+    trainingUsdPerToken: ['training_usd_per_token'],
     listPriceUsd: ['list_price_usd'],
     cacheSavingsUsd: ['cache_savings_usd'],
-    breakEven: ['break_even', 'break_even_date'],
-    busyPer1M: ['cost_per_1m_tokens.busy', 'cost_per_1m_tokens.busy_usd', 'busy_usd_per_1m_tokens', 'cost_per_1m_busy_usd'],
-    withIdlePer1M: ['cost_per_1m_tokens.with_idle', 'cost_per_1m_tokens.with_idle_usd', 'with_idle_usd_per_1m_tokens', 'cost_per_1m_with_idle_usd'],
-    listPer1M: ['cost_per_1m_tokens.list_price', 'cost_per_1m_tokens.list_price_usd', 'list_price_usd_per_1m_tokens', 'cost_per_1m_list_usd'],
-    listPriceName: ['list_price_source', 'list_price_name', 'reference'],
+    breakEven: ['break_even'],
+    busyPer1M: ['usd_per_million_tokens_busy'],
+    withIdlePer1M: ['usd_per_million_tokens_with_idle'],
+    listPer1M: ['usd_per_million_tokens_list_price'],
+    listPriceName: ['list_price_reference'],
   },
   pool: {
     name: ['pool', 'name', 'model'],
     utilization: ['utilization'],
-    busySeconds: ['busy_seconds'],
-    upSeconds: ['up_seconds', 'wall_seconds'],
+    busySeconds: ['compute_seconds'],
+    upSeconds: ['uptime_seconds'],
   },
   whatIf: {
     name: ['name', 'catalog_entry', 'entry', 'model'],
     trainingCostUsd: ['training_cost_usd', 'cost_usd'],
-    breakEven: ['break_even', 'break_even_date'],
+    breakEven: ['break_even'],
     source: ['source'],
   },
 };
@@ -245,8 +245,9 @@ export function isIdleLineItem(lineItem) {
 export const ECONOMICS_PATH = '/v1/economics';
 
 /**
- * The query parameters /v1/economics accepts of the dashboard's filters (start_time, end_time, project_ids,
- * api_key_ids, models). None until that API says which: the house rule is a 400 for a parameter it would ignore.
+ * The query parameters of the dashboard's filters sent to /v1/economics. None: the break-even and amortization
+ * figures are cumulative over the whole ledger (the API takes start_time/end_time, but a range would cut them), and
+ * it scopes itself to the caller's team.
  */
 export const ECONOMICS_PARAMS = [];
 
@@ -333,7 +334,7 @@ export function breakEvenOf(value) {
     return { date: null, text: null };
   }
   if (typeof value === 'object') {
-    return breakEvenOf(value.date ?? value.at ?? value.text ?? value.statement ?? null);
+    return breakEvenOf(value.date ?? value.summary ?? null);
   }
   if (typeof value === 'number') {
     return { date: new Date(value * 1000), text: null };
