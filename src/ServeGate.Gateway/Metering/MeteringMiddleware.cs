@@ -71,10 +71,12 @@ internal sealed partial class MeteringMiddleware(
 
             // The end of the response (held back by the stream) is sent only once the record is durable in the spool:
             // a client that saw a response finish finds it in the ledger even if the gateway is killed right after.
+            // Bytes an endpoint left in the response's pipe writer (a Utf8JsonWriter over BodyWriter) reach the stream
+            // only when the feature completes: complete it first, or the body's tail would be held and never sent.
+            await meteredBody.CompleteAsync().ConfigureAwait(false);
             stream.Finish();
             record = await MeterAsync(context, request, usage, stream).ConfigureAwait(false);
             await stream.ReleaseAsync(context.RequestAborted).ConfigureAwait(false);
-            await meteredBody.CompleteAsync().ConfigureAwait(false);
         }
         catch (Exception ex) when (context.RequestAborted.IsCancellationRequested && ex is OperationCanceledException or IOException)
         {
