@@ -40,6 +40,19 @@ internal sealed class AccessPolicy
     /// <summary>Whether requests without a key are served while no key exists.</summary>
     public bool OpenWithoutKeys => IsLoopbackOnly || AllowAnonymous;
 
+    /// <summary>
+    /// The caller's key: <see cref="ApiKey.Local"/> while requests without a key are served and none exists yet, else
+    /// the key of <paramref name="bearer"/> (null: no bearer, or not a live key). Throws
+    /// <see cref="KeyStoreUnavailableException"/> when the store cannot answer.
+    /// </summary>
+    public async Task<ApiKey?> FindCallerAsync(IApiKeyStore keys, string? bearer, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        return OpenWithoutKeys && !await keys.HasKeysAsync(cancellationToken).ConfigureAwait(false)
+            ? ApiKey.Local
+            : bearer is null ? null : await keys.FindAsync(bearer, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Whether an admin key is configured (<c>ServeGate:Gateway:AdminKey</c> or <c>SERVEGATE_ADMIN_KEY</c>).</summary>
     public bool HasAdminKey => _adminKeyHash is not null;
 

@@ -15,9 +15,7 @@ internal sealed partial class ApiKeyAuthenticationMiddleware(RequestDelegate nex
         ApiKey? key;
         try
         {
-            key = policy.OpenWithoutKeys && !await keys.HasKeysAsync(context.RequestAborted).ConfigureAwait(false)
-                ? ApiKey.Local
-                : bearer is null ? null : await keys.FindAsync(bearer, context.RequestAborted).ConfigureAwait(false);
+            key = await policy.FindCallerAsync(keys, bearer, context.RequestAborted).ConfigureAwait(false);
         }
         catch (KeyStoreUnavailableException ex)
         {

@@ -32,9 +32,7 @@ internal static class ReportAccess
 
         try
         {
-            var key = policy.OpenWithoutKeys && !await keys.HasKeysAsync(context.RequestAborted).ConfigureAwait(false)
-                ? ApiKey.Local
-                : bearer is null ? null : await keys.FindAsync(bearer, context.RequestAborted).ConfigureAwait(false);
+            var key = await policy.FindCallerAsync(keys, bearer, context.RequestAborted).ConfigureAwait(false);
             return key is null
                 ? (null, UsageApi.Error(new ApiError(StatusCodes.Status401Unauthorized, "The usage and costs APIs need the admin key or a team's API key as 'Authorization: Bearer'.", "invalid_request_error", null, "invalid_api_key")))
                 : (new Scope(key.Team), null);
