@@ -21,10 +21,11 @@ public sealed class JsonSchemaGrammarTests(TinyModelFixture models) : IClassFixt
         return grammar!;
     }
 
+    private bool Matches(string grammar, string text) => Matches(models.Base, grammar, text);
+
     /// <summary>Whether the grammar lets <paramref name="text"/> be generated in full and then end.</summary>
-    private bool Matches(string grammar, string text)
+    internal static bool Matches(LlamaModel model, string grammar, string text)
     {
-        var model = models.Base;
         using var parsed = LlamaGrammar.Create(model, grammar);
         foreach (var c in text)
         {
