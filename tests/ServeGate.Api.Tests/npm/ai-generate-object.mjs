@@ -7,10 +7,10 @@ import { apiBase, model, recordingFetch, run } from "./common.mjs";
 
 const openai = createOpenAI({ baseURL: apiBase, apiKey: "unused", fetch: recordingFetch });
 const city = z.object({
-  name: z.string().max(12),
+  name: z.string().max(8),
   size: z.enum(["small", "large"]),
   capital: z.boolean(),
-  tags: z.array(z.string().max(6)).max(2),
+  floors: z.number().int().nonnegative(), // zod writes minimum 0, maximum 2^53 - 1
 });
 await run(async () => {
   const generated = await generateObject({ model: openai(model), schema: city, prompt: "Describe a city.", maxOutputTokens: 96 });

@@ -6,10 +6,10 @@ import { apiBase, model, recordingFetch, run } from "./common.mjs";
 
 const chat = new ChatOpenAI({ model, apiKey: "unused", maxTokens: 96, configuration: { baseURL: apiBase, fetch: recordingFetch } });
 const city = z.object({
-  name: z.string().max(12),
+  name: z.string().max(8),
   size: z.enum(["small", "large"]),
   capital: z.boolean(),
-  tags: z.array(z.string().max(6)).max(2),
+  floors: z.number().int().nonnegative(), // zod writes minimum 0, maximum 2^53 - 1
 }).describe("A city");
 await run(async () => {
   const byDefault = await chat.withStructuredOutput(city).invoke("Describe a city.");
