@@ -71,11 +71,7 @@ public sealed class NpmClientTests(GatewayFixture gateway)
     {
         var result = await RunAsync("ai-embed.mjs");
 
-        AssertRequests(result, "/v1/embeddings", "/v1/embeddings");
-        var dimension = await ModelDimensionAsync();
-        Assert.Equal(dimension, (int)result["dimension"]!);
-        Assert.Equal([dimension, dimension, dimension], result["manyDimensions"]!.AsArray().Select(d => (int)d!));
-        Assert.True((bool)result["sameAsMany"]!);
+        await AssertEmbeddingsAsync(result, "manyDimensions", "sameAsMany");
         Assert.True((int)result["manyUsage"]!["tokens"]! > 0);
     }
 
@@ -151,11 +147,7 @@ public sealed class NpmClientTests(GatewayFixture gateway)
     {
         var result = await RunAsync("lc-embeddings.mjs");
 
-        AssertRequests(result, "/v1/embeddings", "/v1/embeddings");
-        var dimension = await ModelDimensionAsync();
-        Assert.Equal(dimension, (int)result["dimension"]!);
-        Assert.Equal([dimension, dimension, dimension], result["documentDimensions"]!.AsArray().Select(d => (int)d!));
-        Assert.True((bool)result["sameAsDocument"]!);
+        await AssertEmbeddingsAsync(result, "documentDimensions", "sameAsDocument");
     }
 
     /// <summary>Checks the library called these paths, in order, and each got a 200.</summary>
@@ -166,11 +158,16 @@ public sealed class NpmClientTests(GatewayFixture gateway)
         Assert.All(requests, r => Assert.Equal(200, (int)r!["status"]!));
     }
 
-    private async Task<int> ModelDimensionAsync()
+    /// <summary>Checks one vector and a batch of three of the model's dimension, the first of the batch the single one.</summary>
+    private async Task AssertEmbeddingsAsync(JsonNode result, string batchDimensions, string sameAsBatch)
     {
+        AssertRequests(result, "/v1/embeddings", "/v1/embeddings");
         using var response = await gateway.Http.PostAsJsonAsync(new Uri("/v1/embeddings", UriKind.Relative), new { model = GatewayFixture.InstructModel, input = "x" });
         response.EnsureSuccessStatusCode();
-        return JsonNode.Parse(await response.Content.ReadAsStringAsync())!["data"]![0]!["embedding"]!.AsArray().Count;
+        var dimension = JsonNode.Parse(await response.Content.ReadAsStringAsync())!["data"]![0]!["embedding"]!.AsArray().Count;
+        Assert.Equal(dimension, (int)result["dimension"]!);
+        Assert.Equal([dimension, dimension, dimension], result[batchDimensions]!.AsArray().Select(d => (int)d!));
+        Assert.True((bool)result[sameAsBatch]!);
     }
 
     /// <summary>Runs <c>node npm/SCRIPT BASEURL MODEL</c> and returns the JSON line it printed, failing with its error and stderr unless ok.</summary>
