@@ -1,9 +1,8 @@
 // AI SDK: a conversation of three turns (generateText twice, then streamText), each turn's response messages sent back
 // with the next user message, as a chat app does. With its default (it assumes OpenAI's store: true) the SDK refers to
 // its earlier answer by item id, which ServeGate, keeping no responses, refuses; with store: false it sends the text.
-import { APICallError } from "ai";
 import { createOpenAI } from "@ai-sdk/openai";
-import { generateText, streamText } from "ai";
+import { APICallError, generateText, streamText } from "ai";
 import { apiBase, model, recordingFetch, run } from "./common.mjs";
 
 const openai = createOpenAI({ baseURL: apiBase, apiKey: "unused", fetch: recordingFetch });
