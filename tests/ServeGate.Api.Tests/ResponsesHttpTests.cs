@@ -117,6 +117,19 @@ public sealed class ResponsesHttpTests(GatewayFixture gateway)
     }
 
     [Fact]
+    public async Task ItemReference_400TellsTheClientToSendStoreFalse()
+    {
+        // What the Vercel AI SDK sends for its earlier answer on a conversation's second turn (it assumes store: true).
+        var (status, text, _) = await PostAsync($$"""{"model": "{{GatewayFixture.InstructModel}}", "input": [{"role": "user", "content": "Hi"}, {"type": "item_reference", "id": "msg_1"}, {"role": "user", "content": "And?"}]}""");
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        var error = JsonNode.Parse(text)!["error"]!;
+        Assert.Equal("input[1]", (string?)error["param"]);
+        Assert.Equal("unsupported_parameter", (string?)error["code"]);
+        Assert.Contains("store: false", (string?)error["message"], StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Metered_OneLedgerRecordWithTheResponseUsage()
     {
         var (status, text, response) = await PostAsync($$"""{"model": "{{GatewayFixture.InstructModel}}", "input": "Meter me", "max_output_tokens": 5, "temperature": 0, "stream": true}""");

@@ -218,7 +218,7 @@ public sealed class StructuredOutputTests(GatewayFixture gateway, ITestOutputHel
     [InlineData("""{"response_format":{"type":"xml"}}""", "response_format.type")]
     [InlineData("""{"response_format":{"type":"json_schema"}}""", "response_format.json_schema")]
     [InlineData("""{"response_format":{"type":"json_schema","json_schema":{"name":"a b","schema":{}}}}""", "response_format.json_schema.name")]
-    [InlineData("""{"response_format":{"type":"json_schema","json_schema":{"name":"p","schema":{"type":"object","properties":{"age":{"type":"integer","minimum":0}}}}}}""", "response_format.json_schema.schema.properties.age.minimum")]
+    [InlineData("""{"response_format":{"type":"json_schema","json_schema":{"name":"p","schema":{"type":"object","properties":{"age":{"type":"integer","minimum":18}}}}}}""", "response_format.json_schema.schema.properties.age.minimum")]
     [InlineData("""{"grammar":"root ::= ("}""", "grammar")]
     [InlineData("""{"logit_bias":{"abc":1}}""", "logit_bias")]
     [InlineData("""{"logit_bias":{"99999999":1}}""", "logit_bias")]

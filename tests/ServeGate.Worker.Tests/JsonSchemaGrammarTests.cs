@@ -21,10 +21,11 @@ public sealed class JsonSchemaGrammarTests(TinyModelFixture models) : IClassFixt
         return grammar!;
     }
 
+    private bool Matches(string grammar, string text) => Matches(models.Base, grammar, text);
+
     /// <summary>Whether the grammar lets <paramref name="text"/> be generated in full and then end.</summary>
-    private bool Matches(string grammar, string text)
+    internal static bool Matches(LlamaModel model, string grammar, string text)
     {
-        var model = models.Base;
         using var parsed = LlamaGrammar.Create(model, grammar);
         foreach (var c in text)
         {
@@ -190,7 +191,26 @@ public sealed class JsonSchemaGrammarTests(TinyModelFixture models) : IClassFixt
     }
 
     [Theory]
-    [InlineData("""{"type":"object","properties":{"age":{"type":"integer","minimum":0}}}""", Path + ".properties.age.minimum")]
+    [InlineData("""{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991}""", "-42", true)] // zod .int()
+    [InlineData("""{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991}""", "123456789012345", true)]
+    [InlineData("""{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991}""", "9999999999999999", false)]
+    [InlineData("""{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991}""", "1.5", false)]
+    [InlineData("""{"type":"integer","minimum":0,"maximum":9007199254740991}""", "0", true)] // .int().nonnegative()
+    [InlineData("""{"type":"integer","minimum":0,"maximum":9007199254740991}""", "-1", false)]
+    [InlineData("""{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991}""", "7", true)] // .int().positive()
+    [InlineData("""{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991}""", "0", false)]
+    [InlineData("""{"type":"number","minimum":0}""", "0.25", true)]
+    [InlineData("""{"type":"number","minimum":0}""", "2e3", true)]
+    [InlineData("""{"type":"number","minimum":0}""", "-0.25", false)]
+    [InlineData("""{"type":"number","maximum":1e300}""", "-3.5", true)]
+    [InlineData("""{"type":"number","maximum":1e300}""", "3e299", false)]
+    public void Bounds_ZodIntegersAndNonNegatives_OnlyValuesInRange(string schema, string text, bool valid)
+    {
+        Assert.Equal(valid, Matches(Grammar(schema), text));
+    }
+
+    [Theory]
+    [InlineData("""{"type":"object","properties":{"age":{"type":"integer","minimum":18}}}""", Path + ".properties.age.minimum")]
     [InlineData("""{"type":"string","pattern":"^a"}""", Path + ".pattern")]
     [InlineData("""{"type":"string","format":"email"}""", Path + ".format")]
     [InlineData("""{"allOf":[{"type":"string"}]}""", Path + ".allOf")]
@@ -200,6 +220,9 @@ public sealed class JsonSchemaGrammarTests(TinyModelFixture models) : IClassFixt
     [InlineData("""{"type":"array","items":[{"type":"string"}]}""", Path + ".items")]
     [InlineData("""{"anyOf":[{"type":"string"},{"type":"integer","multipleOf":2}]}""", Path + ".anyOf[1].multipleOf")]
     [InlineData("""{"type":"strin"}""", Path + ".type")]
+    [InlineData("""{"type":"integer","minimum":1,"maximum":10}""", Path + ".maximum")]
+    [InlineData("""{"type":"number","exclusiveMinimum":0}""", Path + ".exclusiveMinimum")]
+    [InlineData("""{"type":"integer","minimum":"0"}""", Path + ".minimum")]
     public void Unsupported_RefusedWithTheKeywordsPath(string schema, string path)
     {
         using var document = JsonDocument.Parse(schema);

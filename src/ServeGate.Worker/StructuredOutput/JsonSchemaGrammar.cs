@@ -21,7 +21,14 @@ internal sealed class JsonSchemaGrammar
     {
         "type", "properties", "required", "additionalProperties", "items", "minItems", "maxItems", "enum", "const",
         "minLength", "maxLength", "$ref", "$defs", "definitions", "anyOf", "oneOf",
+        "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum",
     };
+
+    /// <summary>
+    /// The bounds a numeric rule can keep exactly: none, 0 or 1 below, and at least 10^15 in magnitude (what zod writes
+    /// for every <c>.int()</c>: ±(2^53 - 1)), met by at most 15 integer digits and no exponent.
+    /// </summary>
+    private const double WideBound = 1e15;
 
     private static readonly string[] JsonTypes = ["object", "array", "string", "number", "integer", "boolean", "null"];
 
@@ -227,6 +234,7 @@ internal sealed class JsonSchemaGrammar
             "object" => ObjectRule(schema, path, hint),
             "array" => ArrayRule(schema, path, hint),
             "string" => StringRule(schema, path),
+            "integer" or "number" => NumberRule(schema, path, type),
             _ => type,
         }));
     }
@@ -264,6 +272,12 @@ internal sealed class JsonSchemaGrammar
             return ["string"];
         }
 
+        if (Bound(schema, "minimum", path) is not null || Bound(schema, "maximum", path) is not null
+            || Bound(schema, "exclusiveMinimum", path) is not null || Bound(schema, "exclusiveMaximum", path) is not null)
+        {
+            return ["number"];
+        }
+
         return ["object", "array", "string", "number", "boolean", "null"];
     }
 
@@ -283,6 +297,80 @@ internal sealed class JsonSchemaGrammar
             _ => $"\"\\\"\" char{Repeat(min, max)} \"\\\"\"",
         };
     }
+
+    /// <summary>
+    /// An integer or number under minimum/maximum/exclusive*: exact for the bounds in <see cref="WideBound"/>'s summary,
+    /// refused otherwise (a range like 1..10 would need digit-by-digit rules).
+    /// </summary>
+    private static string NumberRule(JsonElement schema, string path, string type)
+    {
+        var integer = type == "integer";
+        double? lower = null, upper = null;
+        string? lowerKeyword = null, upperKeyword = null;
+        if (Bound(schema, "minimum", path) is { } minimum)
+        {
+            (lower, lowerKeyword) = (integer ? Math.Ceiling(minimum) : minimum, "minimum");
+        }
+
+        if (Bound(schema, "exclusiveMinimum", path) is { } exclusiveMinimum)
+        {
+            // Only integers turn an exclusive lower bound into an inclusive one (> 0 is >= 1).
+            var inclusive = integer ? Math.Floor(exclusiveMinimum) + 1 : double.NaN;
+            (lower, lowerKeyword) = lower is null || !(inclusive <= lower) ? (inclusive, "exclusiveMinimum") : (lower, lowerKeyword);
+        }
+
+        if (Bound(schema, "maximum", path) is { } maximum)
+        {
+            (upper, upperKeyword) = (maximum, "maximum");
+        }
+
+        if (Bound(schema, "exclusiveMaximum", path) is { } exclusiveMaximum && (upper is null || exclusiveMaximum <= upper))
+        {
+            (upper, upperKeyword) = (exclusiveMaximum, "exclusiveMaximum");
+        }
+
+        if (lower is null && upper is null)
+        {
+            return type;
+        }
+
+        var sign = lower switch
+        {
+            null or <= -WideBound => "\"-\"? ",
+            0 or 1 => "",
+            _ => throw UnsupportedBound(path, lowerKeyword!),
+        };
+        if (upper is not (null or >= WideBound))
+        {
+            throw UnsupportedBound(path, upperKeyword!);
+        }
+
+        var digits = lower is 1 ? "[1-9] [0-9]{0,14}" : "(\"0\" | [1-9] [0-9]{0,14})";
+        if (integer)
+        {
+            return $"({sign}{digits})";
+        }
+
+        // A non-negative number with no upper bound may keep its exponent; any bound of magnitude 10^15 may not.
+        var exponent = upper is null && lower is 0 ? " ([eE] [-+]? [0-9]{1,3})?" : string.Empty;
+        return $"({sign}{digits} (\".\" [0-9]{{1,16}})?{exponent})";
+    }
+
+    private static double? Bound(JsonElement schema, string keyword, string path)
+    {
+        if (!schema.TryGetProperty(keyword, out var value))
+        {
+            return null;
+        }
+
+        return value.ValueKind == JsonValueKind.Number
+            ? value.GetDouble()
+            : throw new SchemaException($"{path}.{keyword}", $"{path}.{keyword} must be a number.");
+    }
+
+    private static SchemaException UnsupportedBound(string path, string keyword) => new(
+        $"{path}.{keyword}",
+        $"{path}.{keyword}: only 0 or 1 below and bounds of magnitude at least 10^15 (zod's .int()) can be enforced for structured output.");
 
     private string ArrayRule(JsonElement schema, string path, string hint)
     {

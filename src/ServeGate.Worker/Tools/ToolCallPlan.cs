@@ -17,7 +17,7 @@ internal enum ToolChoiceMode
     /// <summary>Call one of the tools (grammar-constrained).</summary>
     Required,
 
-    /// <summary>Call the named tool (grammar-constrained).</summary>
+    /// <summary>Call the named tool exactly once (grammar-constrained).</summary>
     Named,
 }
 
@@ -251,7 +251,9 @@ internal sealed record ToolCallPlan(IReadOnlyList<ToolFunction> Functions, ToolC
         }
 
         var call = $"{JsonSchemaGrammar.Literal(ToolPromptFormat.CallOpen)} ({string.Join(" | ", alternatives)}) {JsonSchemaGrammar.Literal(ToolPromptFormat.CallClose)}";
-        var root = parallel ? $"call ({JsonSchemaGrammar.Literal("\n")} call){{0,{MaxParallelCalls - 1}}}" : "call";
+        // A named function is called exactly once (OpenAI: "Forced Function: call exactly one specific function"); left
+        // free to go on, a random-weight model ran into max_tokens in a second call and lost the first (docs/openai-compatibility.md).
+        var root = parallel && forced is null ? $"call ({JsonSchemaGrammar.Literal("\n")} call){{0,{MaxParallelCalls - 1}}}" : "call";
         grammar = $"root ::= {root}\ncall ::= {call}\n{rules}{JsonSchemaGrammar.PrimitiveRules}";
         return null;
     }

@@ -220,7 +220,10 @@ internal static class ResponsesRequestTranslator
                 paths.Add(path);
                 return null;
             case "item_reference":
-                return Unsupported(path, "Item references need stored responses, which ServeGate does not keep: send the item itself.");
+                // Clients that assume OpenAI's default (store: true), the Vercel AI SDK among them, refer to earlier answers by id.
+                return Unsupported(path, "Item references need stored responses, which ServeGate does not keep: send the item itself "
+                    + "(a client that assumes store: true sends references to its earlier answers: set store: false in the client, "
+                    + "e.g. the AI SDK's providerOptions: { openai: { store: false } }).");
             default:
                 return Unsupported(path + ".type", $"Input items of type '{type}' are not supported: only message, function_call and function_call_output.");
         }
