@@ -32,6 +32,21 @@ function chartLibrary() {
   return Chart;
 }
 
+/**
+ * Resolves once the chart library's script has run (or failed): /dashboard loads it async so that its data requests
+ * need not wait for the library to be parsed (docs/benchmarks.md, "Dashboard").
+ */
+export function chartLibraryLoaded() {
+  const script = document.querySelector('script[src*="/lib/chart.js/"]');
+  if (window.Chart || !script) {
+    return Promise.resolve();
+  }
+  return new Promise((resolve) => {
+    script.addEventListener('load', resolve, { once: true });
+    script.addEventListener('error', resolve, { once: true });
+  });
+}
+
 /** Draws (or redraws) a chart on a canvas. */
 export function draw(canvas, config) {
   const Chart = chartLibrary();

@@ -2,7 +2,7 @@
 import * as api from '/assets/api.js';
 import * as fmt from '/assets/format.js';
 import { installKeyForm } from '/assets/auth.js';
-import { axis, colorOf, draw, logTicks, tooltip } from '/assets/charts.js';
+import { axis, chartLibraryLoaded, colorOf, draw, logTicks, tooltip } from '/assets/charts.js';
 
 const DAY = 86400;
 const PRESETS = { '24h': DAY, '7d': 7 * DAY, '30d': 30 * DAY, '90d': 90 * DAY };
@@ -117,6 +117,7 @@ async function load() {
     settle(api.usage(filters, ['project_id'])),
     settle(api.economics(filters)),
     settle(api.models()),
+    chartLibraryLoaded(),
   ]);
   if (mine !== generation) {
     return;
