@@ -72,6 +72,9 @@ public sealed record DashboardLoadTiming
     public double LoadEventMs { get; init; }
 
     public IReadOnlyList<DashboardFetch> Fetches { get; init; } = [];
+
+    /// <summary>When the last of the page's fetches ended; from there to <see cref="ReadyMs"/> the page draws.</summary>
+    public double LastFetchEndMs => Fetches.Count == 0 ? 0 : Fetches.Max(f => f.StartMs + f.DurationMs);
 }
 
 /// <summary>One fetch of the page: its URL, when it started, how long it took, and the wait for its first byte.</summary>
