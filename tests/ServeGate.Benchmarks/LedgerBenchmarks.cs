@@ -1,44 +1,12 @@
 using System.Diagnostics;
-using System.Globalization;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using ServeGate.Ledger;
+using ServeGate.Tests.Common;
 
 /// <summary>The ledger: write throughput through the spooled writer, and the costs report's store query over a big ledger.</summary>
 internal static class LedgerBenchmarks
 {
-    private static UsageRecord Record(long i, DateTimeOffset at) => new()
-    {
-        RequestId = "bench-" + i.ToString(CultureInfo.InvariantCulture),
-        Timestamp = at,
-        KeyId = "key-" + (i % 20).ToString(CultureInfo.InvariantCulture),
-        Team = "team-" + (i % 5).ToString(CultureInfo.InvariantCulture),
-        Model = "model-" + (i % 4).ToString(CultureInfo.InvariantCulture),
-        Worker = "local",
-        Endpoint = "/v1/chat/completions",
-        Stream = i % 2 == 0,
-        PromptTokens = 200 + (int)(i % 300),
-        CachedTokens = (int)(i % 128),
-        CompletionTokens = 50 + (int)(i % 100),
-        ComputeSeconds = 0.05,
-        LatencyMs = 300,
-        TimeToFirstTokenMs = 40,
-        HttpStatus = 200,
-        FinishReason = "stop",
-        CostUsd = 0.0001m,
-        Charges = new UsageCharges
-        {
-            Pool = "local",
-            Checkpoint = "ck-" + (i % 2).ToString(CultureInfo.InvariantCulture),
-            HardwareUsdPerHour = 2m,
-            InferenceCostUsd = 0.0000277m,
-            CacheSavingsUsd = 0.000001m,
-            TrainingUsdPerToken = 0.000000001m,
-            TrainingShareUsd = 0.00000025m,
-            ListPriceUsd = 0.00006m,
-        },
-    };
-
     /// <summary>Records through <see cref="UsageWriter"/> (spool fsync + SQLite), <paramref name="producers"/> requests at a time.</summary>
     public static async Task<int> WriteAsync(int records, int producers)
     {
@@ -53,7 +21,7 @@ internal static class LedgerBenchmarks
         await Parallel.ForAsync(0, records, new ParallelOptions { MaxDegreeOfParallelism = producers }, async (i, ct) =>
         {
             var start = Stopwatch.GetTimestamp();
-            await writer.WriteAsync(Record(i, at), ct);
+            await writer.WriteAsync(LedgerFill.Record(i, at), ct);
             spooled[i] = Stopwatch.GetTimestamp() - start;
         });
         var accepted = clock.Elapsed;
@@ -74,22 +42,8 @@ internal static class LedgerBenchmarks
         using var store = new SqliteUsageStore(Path.Combine(directory, "usage.db"));
         var end = new DateTimeOffset(2026, 12, 1, 0, 0, 0, TimeSpan.Zero);
         var start = end.AddDays(-30);
-        var step = (end - start) / records;
-        var fill = Stopwatch.StartNew();
-        const int Batch = 2000;
-        for (var i = 0; i < records; i += Batch)
-        {
-            var batch = new UsageRecord[Math.Min(Batch, records - i)];
-            for (var j = 0; j < batch.Length; j++)
-            {
-                batch[j] = Record(i + j, start + (step * (i + j)));
-            }
-
-            await store.AppendAsync(batch, CancellationToken.None);
-        }
-
-        await store.RecordUptimeAsync(new PoolUptime { Pool = "local", InstanceId = "bench", Start = start, End = end, HardwareUsdPerHour = 2m }, CancellationToken.None);
-        Console.WriteLine($"ledger-costs: {records} records appended in {fill.Elapsed.TotalSeconds:F1} s ({records / fill.Elapsed.TotalSeconds:F0}/s, batches of {Batch})");
+        var fill = await LedgerFill.FillAsync(store, records, start, end);
+        Console.WriteLine($"ledger-costs: {records} records appended in {fill.TotalSeconds:F1} s ({records / fill.TotalSeconds:F0}/s, batches of 2,000)");
         var times = new List<double>();
         for (var r = 0; r < reps; r++)
         {

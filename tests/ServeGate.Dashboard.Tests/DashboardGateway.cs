@@ -21,12 +21,12 @@ public sealed class DashboardGateway : IAsyncDisposable
     public const string InstructModel = "tiny-instruct";
     public const string AdminKey = "sg-admin-dashboard-tests";
 
-    private readonly string _directory;
+    private readonly string? _ownDirectory;
     private readonly WebApplication _app;
 
-    private DashboardGateway(string directory, WebApplication app, Uri address)
+    private DashboardGateway(string? ownDirectory, WebApplication app, Uri address)
     {
-        _directory = directory;
+        _ownDirectory = ownDirectory;
         _app = app;
         BaseAddress = address;
         Http = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromMinutes(2) };
@@ -38,11 +38,12 @@ public sealed class DashboardGateway : IAsyncDisposable
 
     public IUsageStore UsageStore => _app.Services.GetRequiredService<IUsageStore>();
 
-    public static async Task<DashboardGateway> StartAsync()
+    /// <summary>Starts a gateway on <paramref name="dataDirectory"/> (kept), or on a temp folder of its own (deleted at dispose).</summary>
+    public static async Task<DashboardGateway> StartAsync(string? dataDirectory = null)
     {
         var basePath = await TestModels.GetAsync(TestModel.TinyBase);
         var instructPath = await TestModels.GetAsync(TestModel.TinyInstruct);
-        var directory = Directory.CreateTempSubdirectory("servegate-dashboard-").FullName;
+        var directory = dataDirectory ?? Directory.CreateTempSubdirectory("servegate-dashboard-").FullName;
         var app = ServeGateApplication.Create([], new Dictionary<string, string?>
         {
             ["ServeGate:Port"] = "0",
@@ -58,7 +59,7 @@ public sealed class DashboardGateway : IAsyncDisposable
             ["Logging:LogLevel:Default"] = "Warning",
         });
         await app.StartAsync();
-        var gateway = new DashboardGateway(directory, app, new Uri(app.Urls.First()));
+        var gateway = new DashboardGateway(dataDirectory is null ? directory : null, app, new Uri(app.Urls.First()));
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (!(await gateway.Http.GetAsync(new Uri("/ready", UriKind.Relative))).IsSuccessStatusCode)
         {
@@ -125,9 +126,14 @@ public sealed class DashboardGateway : IAsyncDisposable
         Http.Dispose();
         await _app.StopAsync();
         await _app.DisposeAsync();
+        if (_ownDirectory is null)
+        {
+            return;
+        }
+
         try
         {
-            Directory.Delete(_directory, recursive: true);
+            Directory.Delete(_ownDirectory, recursive: true);
         }
         catch (IOException)
         {

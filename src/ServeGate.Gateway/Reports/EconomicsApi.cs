@@ -68,8 +68,8 @@ internal static class EconomicsApi
     }
 
     /// <summary>
-    /// Each model's totals per pool over the period: daily sums for the figures, then minute buckets on the first and
-    /// last day with traffic for when it began and ended (the observed rate of a short run needs minutes, not days).
+    /// Each model's totals per pool over the period: daily sums for the figures, then minute buckets in the first and
+    /// last hour with traffic for when it began and ended (the observed rate of a short run needs minutes, not days).
     /// </summary>
     private static async Task<List<ModelUsageTotals>> TotalsAsync(IUsageStore store, DateTimeOffset start, DateTimeOffset end, IReadOnlyList<string> teams, CancellationToken cancellationToken)
     {
@@ -82,8 +82,8 @@ internal static class EconomicsApi
 
         var firstDay = days.Min(d => d.BucketStart);
         var lastDay = days.Max(d => d.BucketStart);
-        var early = await store.AggregateAsync(Query(Max(firstDay, start), Min(firstDay.AddDays(1), end), TimeSpan.FromMinutes(1), grouping, teams), cancellationToken).ConfigureAwait(false);
-        var late = await store.AggregateAsync(Query(Max(lastDay, start), Min(lastDay.AddDays(1), end), TimeSpan.FromMinutes(1), grouping, teams), cancellationToken).ConfigureAwait(false);
+        var early = await EdgeMinutesAsync(store, Query(Max(firstDay, start), Min(firstDay.AddDays(1), end), TimeSpan.FromHours(1), grouping, teams), first: true, cancellationToken).ConfigureAwait(false);
+        var late = await EdgeMinutesAsync(store, Query(Max(lastDay, start), Min(lastDay.AddDays(1), end), TimeSpan.FromHours(1), grouping, teams), first: false, cancellationToken).ConfigureAwait(false);
         return [.. days
             .GroupBy(d => (Model: d.Model ?? string.Empty, Pool: d.Pool ?? string.Empty))
             .Select(g => new ModelUsageTotals
@@ -102,6 +102,27 @@ internal static class EconomicsApi
                 First = Max(early.Where(m => Same(m, g.Key)).Select(m => m.BucketStart).DefaultIfEmpty(g.Min(d => d.BucketStart)).Min(), start),
                 Last = Min(late.Where(m => Same(m, g.Key)).Select(m => m.BucketStart.AddMinutes(1)).DefaultIfEmpty(g.Max(d => d.BucketStart).AddDays(1)).Max(), end),
             })];
+    }
+
+    /// <summary>
+    /// The minute buckets of each group's first (or last) hour with traffic in <paramref name="day"/>: hours come from the
+    /// stores' hourly rollups, so only those hours' raw records are read, not a whole day's (docs/benchmarks.md, "Dashboard").
+    /// </summary>
+    private static async Task<List<UsageAggregate>> EdgeMinutesAsync(IUsageStore store, UsageAggregateQuery day, bool first, CancellationToken cancellationToken)
+    {
+        var hours = await store.AggregateAsync(day, cancellationToken).ConfigureAwait(false);
+        var edges = hours
+            .GroupBy(h => (h.Model, h.Pool))
+            .Select(g => first ? g.Min(h => h.BucketStart) : g.Max(h => h.BucketStart))
+            .Distinct();
+        var minutes = new List<UsageAggregate>();
+        foreach (var hour in edges)
+        {
+            var query = day with { Start = Max(hour, day.Start), End = Min(hour.AddHours(1), day.End), BucketWidth = TimeSpan.FromMinutes(1) };
+            minutes.AddRange(await store.AggregateAsync(query, cancellationToken).ConfigureAwait(false));
+        }
+
+        return minutes;
     }
 
     private static bool Same(UsageAggregate a, (string Model, string Pool) key) => (a.Model ?? string.Empty) == key.Model && (a.Pool ?? string.Empty) == key.Pool;

@@ -32,6 +32,21 @@ function chartLibrary() {
   return Chart;
 }
 
+/**
+ * Resolves once the chart library's script has run (or failed): /dashboard loads it async so that its data requests
+ * need not wait for the library to be parsed (docs/benchmarks.md, "Dashboard").
+ */
+export function chartLibraryLoaded() {
+  const script = document.querySelector('script[src*="/lib/chart.js/"]');
+  if (window.Chart || !script) {
+    return Promise.resolve();
+  }
+  return new Promise((resolve) => {
+    script.addEventListener('load', resolve, { once: true });
+    script.addEventListener('error', resolve, { once: true });
+  });
+}
+
 /** Draws (or redraws) a chart on a canvas. */
 export function draw(canvas, config) {
   const Chart = chartLibrary();
@@ -54,5 +69,27 @@ export function tooltip(format, valueAxis = 'y') {
     callbacks: {
       label: (context) => `${context.dataset.label}: ${format(context.parsed[valueAxis])}`,
     },
+  };
+}
+
+/**
+ * Tick labels of a logarithmic axis: powers of ten (with 2 and 5 when there is room), every n-th power when even those
+ * would overlap, so an axis from a fraction of a cent to a training bill stays readable at any size.
+ */
+export function logTicks(format, labelPixels = 18) {
+  return function label(value, index, ticks) {
+    const values = ticks.map((t) => t.value).filter((v) => v > 0);
+    if (!(value > 0) || values.length === 0) {
+      return '';
+    }
+    const exponent = Math.floor(Math.log10(value) + 1e-9);
+    const mantissa = Math.round((value / 10 ** exponent) * 1000) / 1000;
+    const decades = Math.floor(Math.log10(Math.max(...values) / Math.min(...values)) + 1e-9) + 1;
+    const room = Math.max(2, Math.floor((this.height || this.maxHeight || 200) / labelPixels));
+    if (mantissa !== 1) {
+      return (mantissa === 2 || mantissa === 5) && decades * 3 <= room ? format(value) : '';
+    }
+    const step = Math.ceil(decades / room);
+    return ((exponent % step) + step) % step === 0 ? format(value) : '';
   };
 }

@@ -2,7 +2,7 @@
 import * as api from '/assets/api.js';
 import * as fmt from '/assets/format.js';
 import { installKeyForm } from '/assets/auth.js';
-import { axis, colorOf, draw, tooltip } from '/assets/charts.js';
+import { axis, chartLibraryLoaded, colorOf, draw, logTicks, tooltip } from '/assets/charts.js';
 
 const DAY = 86400;
 const PRESETS = { '24h': DAY, '7d': 7 * DAY, '30d': 30 * DAY, '90d': 90 * DAY };
@@ -117,6 +117,7 @@ async function load() {
     settle(api.usage(filters, ['project_id'])),
     settle(api.economics(filters)),
     settle(api.models()),
+    chartLibraryLoaded(),
   ]);
   if (mine !== generation) {
     return;
@@ -393,7 +394,7 @@ function renderBreakEven(filters, costsResult, economicsResult) {
         parsing: false,
         scales: {
           x: axis('Date (UTC)', (v) => fmt.date(v), { type: 'linear', min: filters.start * 1000, max: right, ticks: { maxTicksLimit: 6 } }),
-          y: axis('Cumulative USD (log scale)', fmt.moneyTick, { type: 'logarithmic', min: floor }),
+          y: axis('Cumulative USD (log scale)', null, { type: 'logarithmic', min: floor, ticks: { autoSkip: false, callback: logTicks(fmt.moneyTick) } }),
         },
         plugins: {
           tooltip: { callbacks: { title: (items) => fmt.date(items[0].parsed.x), label: (c) => `${c.dataset.label}: ${fmt.money(c.parsed.y)}` } },
