@@ -6,6 +6,7 @@ internal static class GatewayLogEvents
     public const int UsageObserverFailed = 1001;
     public const int PricingFailed = 1002;
     public const int UptimeFailed = 1003;
+    public const int TokenRateSeedFailed = 1004;
     public const int KeyCreated = 1101;
     public const int KeyRevoked = 1102;
     public const int OpenLocalMode = 1103;

@@ -15,6 +15,15 @@ internal static class PostgresLedgerSchema
         ("usage_hourly", "hour", "hour", 3_600),
     ];
 
+    /// <summary>The session's staging table an append copies its batch into; emptied at every commit.</summary>
+    public const string Stage = "usage_stage";
+
+    /// <summary>
+    /// Creates the staging table in the session if missing, in the append's own transaction (so it holds behind a
+    /// transaction-mode pooler too). Temporary: not logged, not shared, never migrated.
+    /// </summary>
+    public const string StageDdl = $"CREATE TEMPORARY TABLE IF NOT EXISTS {Stage} (LIKE usage) ON COMMIT DELETE ROWS";
+
     // The advisory lock's key is "SGLedger" as ASCII (0x53474C6564676572).
     public static readonly string Ddl = $"""
         SELECT pg_advisory_xact_lock(6000849026854380914);

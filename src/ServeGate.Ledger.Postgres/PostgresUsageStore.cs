@@ -1,13 +1,14 @@
 using System.Globalization;
 using System.Text;
 using Npgsql;
+using NpgsqlTypes;
 
 namespace ServeGate.Ledger.Postgres;
 
 /// <summary>
-/// The usage ledger in PostgreSQL, shared by every gateway that points at it. An append is one statement: the batch
-/// as arrays (<c>unnest</c>), inserted with <c>ON CONFLICT (request_id) DO NOTHING</c>, and only the rows that were new
-/// added to the rollups (<c>usage_hourly</c>, <c>usage_daily</c>) in the same transaction, so replays and two gateways writing the
+/// The usage ledger in PostgreSQL, shared by every gateway that points at it. An append is one transaction: the batch
+/// copied (binary COPY) into a temporary staging table, then one prepared statement inserting it with
+/// <c>ON CONFLICT (request_id) DO NOTHING</c> and adding only the rows that were new to the rollups (<c>usage_hourly</c>, <c>usage_daily</c>) in the same transaction, so replays and two gateways writing the
 /// same records never double-count. Aggregates read the daily and hourly rollups for the whole days and hours of
 /// their range, and raw rows only for its edges (or for buckets narrower than an hour).
 /// </summary>
@@ -15,51 +16,53 @@ public sealed class PostgresUsageStore : IUsageStore, IAsyncDisposable, IDisposa
 {
     private const int MaxAttempts = 4;
 
-    private static readonly (string Name, string Type, Func<IReadOnlyList<UsageRecord>, object> Values)[] Columns =
+    // The ledger's columns in table order, each with how a record's value is copied into the staging table.
+    private static readonly (string Name, Func<NpgsqlBinaryImporter, UsageRecord, CancellationToken, Task> Write)[] Columns =
     [
-        ("request_id", "text", rs => Map(rs, r => r.RequestId)),
-        ("ts", "timestamptz", rs => Map(rs, r => r.Timestamp.UtcDateTime)),
-        ("key_id", "text", rs => Map(rs, r => r.KeyId)),
-        ("team", "text", rs => Map(rs, r => r.Team)),
-        ("model", "text", rs => Map(rs, r => r.Model)),
-        ("worker", "text", rs => Map(rs, r => r.Worker)),
-        ("endpoint", "text", rs => Map(rs, r => r.Endpoint)),
-        ("stream", "boolean", rs => Map(rs, r => r.Stream)),
-        ("prompt_tokens", "integer", rs => Map(rs, r => r.PromptTokens)),
-        ("cached_tokens", "integer", rs => Map(rs, r => r.CachedTokens)),
-        ("completion_tokens", "integer", rs => Map(rs, r => r.CompletionTokens)),
-        ("estimated", "boolean", rs => Map(rs, r => r.Estimated)),
-        ("compute_seconds", "double precision", rs => Map(rs, r => r.ComputeSeconds)),
-        ("latency_ms", "double precision", rs => Map(rs, r => r.LatencyMs)),
-        ("ttft_ms", "double precision", rs => Map(rs, r => r.TimeToFirstTokenMs)),
-        ("queue_ms", "double precision", rs => Map(rs, r => r.QueueMs)),
-        ("http_status", "integer", rs => Map(rs, r => r.HttpStatus)),
-        ("outcome", "text", rs => Map(rs, r => OutcomeName(r.Outcome))),
-        ("finish_reason", "text", rs => Map(rs, r => r.FinishReason)),
-        ("cost_usd", "numeric", rs => Map(rs, r => r.CostUsd)),
-        ("pool", "text", rs => Map(rs, r => r.Charges?.Pool)),
-        ("checkpoint", "text", rs => Map(rs, r => r.Charges?.Checkpoint)),
-        ("hardware_usd_per_hour", "numeric", rs => Map(rs, r => r.Charges?.HardwareUsdPerHour)),
-        ("inference_cost_usd", "numeric", rs => Map(rs, r => r.Charges?.InferenceCostUsd)),
-        ("cache_savings_usd", "numeric", rs => Map(rs, r => r.Charges?.CacheSavingsUsd)),
-        ("training_usd_per_token", "numeric", rs => Map(rs, r => r.Charges?.TrainingUsdPerToken)),
-        ("training_share_usd", "numeric", rs => Map(rs, r => r.Charges?.TrainingShareUsd)),
-        ("list_price_reference", "text", rs => Map(rs, r => r.Charges?.ListPriceReference)),
-        ("list_input_usd_per_million", "numeric", rs => Map(rs, r => r.Charges?.ListInputUsdPerMillion)),
-        ("list_cached_input_usd_per_million", "numeric", rs => Map(rs, r => r.Charges?.ListCachedInputUsdPerMillion)),
-        ("list_output_usd_per_million", "numeric", rs => Map(rs, r => r.Charges?.ListOutputUsdPerMillion)),
-        ("list_price_usd", "numeric", rs => Map(rs, r => r.Charges?.ListPriceUsd)),
+        ("request_id", (w, r, ct) => Text(w, r.RequestId, ct)),
+        ("ts", (w, r, ct) => w.WriteAsync(r.Timestamp.UtcDateTime, NpgsqlDbType.TimestampTz, ct)),
+        ("key_id", (w, r, ct) => Text(w, r.KeyId, ct)),
+        ("team", (w, r, ct) => Text(w, r.Team, ct)),
+        ("model", (w, r, ct) => Text(w, r.Model, ct)),
+        ("worker", (w, r, ct) => Text(w, r.Worker, ct)),
+        ("endpoint", (w, r, ct) => Text(w, r.Endpoint, ct)),
+        ("stream", (w, r, ct) => w.WriteAsync(r.Stream, NpgsqlDbType.Boolean, ct)),
+        ("prompt_tokens", (w, r, ct) => w.WriteAsync(r.PromptTokens, NpgsqlDbType.Integer, ct)),
+        ("cached_tokens", (w, r, ct) => w.WriteAsync(r.CachedTokens, NpgsqlDbType.Integer, ct)),
+        ("completion_tokens", (w, r, ct) => w.WriteAsync(r.CompletionTokens, NpgsqlDbType.Integer, ct)),
+        ("estimated", (w, r, ct) => w.WriteAsync(r.Estimated, NpgsqlDbType.Boolean, ct)),
+        ("compute_seconds", (w, r, ct) => w.WriteAsync(r.ComputeSeconds, NpgsqlDbType.Double, ct)),
+        ("latency_ms", (w, r, ct) => w.WriteAsync(r.LatencyMs, NpgsqlDbType.Double, ct)),
+        ("ttft_ms", (w, r, ct) => Value(w, r.TimeToFirstTokenMs, NpgsqlDbType.Double, ct)),
+        ("queue_ms", (w, r, ct) => Value(w, r.QueueMs, NpgsqlDbType.Double, ct)),
+        ("http_status", (w, r, ct) => w.WriteAsync(r.HttpStatus, NpgsqlDbType.Integer, ct)),
+        ("outcome", (w, r, ct) => Text(w, OutcomeName(r.Outcome), ct)),
+        ("finish_reason", (w, r, ct) => Text(w, r.FinishReason, ct)),
+        ("cost_usd", (w, r, ct) => w.WriteAsync(r.CostUsd, NpgsqlDbType.Numeric, ct)),
+        ("pool", (w, r, ct) => Text(w, r.Charges?.Pool, ct)),
+        ("checkpoint", (w, r, ct) => Text(w, r.Charges?.Checkpoint, ct)),
+        ("hardware_usd_per_hour", (w, r, ct) => Value(w, r.Charges?.HardwareUsdPerHour, NpgsqlDbType.Numeric, ct)),
+        ("inference_cost_usd", (w, r, ct) => Value(w, r.Charges?.InferenceCostUsd, NpgsqlDbType.Numeric, ct)),
+        ("cache_savings_usd", (w, r, ct) => Value(w, r.Charges?.CacheSavingsUsd, NpgsqlDbType.Numeric, ct)),
+        ("training_usd_per_token", (w, r, ct) => Value(w, r.Charges?.TrainingUsdPerToken, NpgsqlDbType.Numeric, ct)),
+        ("training_share_usd", (w, r, ct) => Value(w, r.Charges?.TrainingShareUsd, NpgsqlDbType.Numeric, ct)),
+        ("list_price_reference", (w, r, ct) => Text(w, r.Charges?.ListPriceReference, ct)),
+        ("list_input_usd_per_million", (w, r, ct) => Value(w, r.Charges?.ListInputUsdPerMillion, NpgsqlDbType.Numeric, ct)),
+        ("list_cached_input_usd_per_million", (w, r, ct) => Value(w, r.Charges?.ListCachedInputUsdPerMillion, NpgsqlDbType.Numeric, ct)),
+        ("list_output_usd_per_million", (w, r, ct) => Value(w, r.Charges?.ListOutputUsdPerMillion, NpgsqlDbType.Numeric, ct)),
+        ("list_price_usd", (w, r, ct) => Value(w, r.Charges?.ListPriceUsd, NpgsqlDbType.Numeric, ct)),
     ];
 
     private static readonly string ColumnList = string.Join(", ", Columns.Select(c => c.Name));
 
+    private static readonly string CopySql = $"COPY {PostgresLedgerSchema.Stage} ({ColumnList}) FROM STDIN (FORMAT BINARY)";
+
     // Rows are inserted and the rollups upserted in key order, so two gateways appending overlapping batches take their
     // row locks in one order (no deadlock between them; one that happens anyway is retried, the statement is atomic).
+    // The text is constant (the batch is in the staging table), so it is prepared once per connection.
     private static readonly string AppendSql = $"""
-        WITH input AS (
-          SELECT * FROM unnest({string.Join(", ", Columns.Select((c, i) => $"@p{i}::{c.Type}[]"))}) AS t({ColumnList})
-        ), added AS (
-          INSERT INTO usage ({ColumnList}) SELECT {ColumnList} FROM input ORDER BY request_id
+        WITH added AS (
+          INSERT INTO usage ({ColumnList}) SELECT {ColumnList} FROM {PostgresLedgerSchema.Stage} ORDER BY request_id
           ON CONFLICT (request_id) DO NOTHING
           RETURNING ts, model, key_id, team, checkpoint, pool, prompt_tokens, cached_tokens, completion_tokens, compute_seconds,
                     cost_usd, inference_cost_usd, cache_savings_usd, training_share_usd, list_price_usd
@@ -97,7 +100,10 @@ public sealed class PostgresUsageStore : IUsageStore, IAsyncDisposable, IDisposa
     public PostgresUsageStore(string connectionString)
     {
         ArgumentException.ThrowIfNullOrEmpty(connectionString);
-        _dataSource = NpgsqlDataSource.Create(connectionString);
+        var builder = new NpgsqlDataSourceBuilder(connectionString);
+        // A pooled connection keeps its session (its staging table and prepared append) instead of DISCARD ALL.
+        builder.ConnectionStringBuilder.NoResetOnClose = true;
+        _dataSource = builder.Build();
     }
 
     /// <summary>
@@ -148,20 +154,49 @@ public sealed class PostgresUsageStore : IUsageStore, IAsyncDisposable, IDisposa
         {
             try
             {
-                // One statement is one implicit transaction: the rows and their rollup commit together or not at all.
-                await using var command = _dataSource.CreateCommand(AppendSql);
-                for (var i = 0; i < Columns.Length; i++)
-                {
-                    command.Parameters.Add(new NpgsqlParameter("p" + i.ToString(CultureInfo.InvariantCulture), Columns[i].Values(records)));
-                }
-
-                return (int)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+                return await AppendOnceAsync(records, cancellationToken).ConfigureAwait(false);
             }
             catch (PostgresException ex) when (attempt < MaxAttempts && ex.SqlState is PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure)
             {
                 await Task.Delay(TimeSpan.FromMilliseconds(10 * attempt), cancellationToken).ConfigureAwait(false);
             }
         }
+    }
+
+    // One transaction: the batch is copied (binary COPY) into the session's staging table, then one statement inserts
+    // the new rows and adds them to the rollups; the staging table empties itself at commit.
+    private async Task<int> AppendOnceAsync(IReadOnlyList<UsageRecord> records, CancellationToken cancellationToken)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using (var stage = new NpgsqlCommand(PostgresLedgerSchema.StageDdl, connection, transaction))
+        {
+            await stage.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await using (var importer = await connection.BeginBinaryImportAsync(CopySql, cancellationToken).ConfigureAwait(false))
+        {
+            foreach (var record in records)
+            {
+                await importer.StartRowAsync(cancellationToken).ConfigureAwait(false);
+                foreach (var column in Columns)
+                {
+                    await column.Write(importer, record, cancellationToken).ConfigureAwait(false);
+                }
+            }
+
+            await importer.CompleteAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        int added;
+        await using (var append = new NpgsqlCommand(AppendSql, connection, transaction))
+        {
+            await append.PrepareAsync(cancellationToken).ConfigureAwait(false);
+            added = (int)(await append.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+        }
+
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return added;
     }
 
     public async Task<IReadOnlyList<UsageRecord>> QueryAsync(UsageQuery query, CancellationToken cancellationToken)
@@ -399,16 +434,12 @@ public sealed class PostgresUsageStore : IUsageStore, IAsyncDisposable, IDisposa
         return list;
     }
 
-    private static T[] Map<T>(IReadOnlyList<UsageRecord> records, Func<UsageRecord, T> value)
-    {
-        var values = new T[records.Count];
-        for (var i = 0; i < values.Length; i++)
-        {
-            values[i] = value(records[i]);
-        }
+    private static Task Text(NpgsqlBinaryImporter importer, string? value, CancellationToken cancellationToken) =>
+        value is null ? importer.WriteNullAsync(cancellationToken) : importer.WriteAsync(value, NpgsqlDbType.Text, cancellationToken);
 
-        return values;
-    }
+    private static Task Value<T>(NpgsqlBinaryImporter importer, T? value, NpgsqlDbType type, CancellationToken cancellationToken)
+        where T : struct =>
+        value is { } v ? importer.WriteAsync(v, type, cancellationToken) : importer.WriteNullAsync(cancellationToken);
 
     private static string OutcomeName(UsageOutcome outcome) => outcome switch
     {

@@ -47,8 +47,11 @@ public sealed class MeteringOptions
 
     public UsageQueueFullMode FullMode { get; set; } = UsageQueueFullMode.Wait;
 
-    /// <summary>Records written per SQLite transaction at most.</summary>
-    public int BatchSize { get; set; } = 256;
+    /// <summary>
+    /// Records per store transaction: spooled groups are taken whole until this many. Larger batches share one commit and
+    /// rollup pass (a request waits for the spool, never for the store); 1,024 measured faster than 256 on PostgreSQL.
+    /// </summary>
+    public int BatchSize { get; set; } = 1024;
 
     /// <summary>
     /// How long the writer lets records gather after the first before it commits them together (0: at once). One

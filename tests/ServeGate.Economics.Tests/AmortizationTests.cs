@@ -101,4 +101,18 @@ public sealed class AmortizationTests
         Assert.Equal(1, later, 9);
         Assert.Equal(0, rate.TokensPerSecond("never-seen"));
     }
+
+    [Fact]
+    public void RunningTokenRate_SeededFromBefore_KeepsTheEarlierStartAndAddsItsTokens()
+    {
+        // 3,600 tokens from the ledger since 2 h ago, then 3,600 observed: 7,200 over 2 h = 1 token/s.
+        var time = new ManualTime(new DateTimeOffset(2026, 12, 1, 2, 0, 0, TimeSpan.Zero));
+        var rate = new RunningTokenRate(time);
+        rate.Seed("m", 3_600, time.Now - TimeSpan.FromHours(2));
+        rate.Observe("m", 3_600);
+
+        Assert.Equal(1, rate.TokensPerSecond("m"), 9);
+        rate.Seed("m", 0, time.Now - TimeSpan.FromDays(9));
+        Assert.Equal(1, rate.TokensPerSecond("m"), 9);
+    }
 }

@@ -3,8 +3,9 @@ using System.Collections.Concurrent;
 namespace ServeGate.Economics.Pricing;
 
 /// <summary>
-/// The default <see cref="IObservedTokenRate"/>: tokens counted in this process since the model's first request, over
-/// the time since then, but never less than <see cref="MinimumWindow"/> (a burst at start is not a rate).
+/// The default <see cref="IObservedTokenRate"/>: tokens counted since the model's first request (in this process, or
+/// in the ledger when <see cref="Seed"/> fed it at start), over the time since then, but never less than
+/// <see cref="MinimumWindow"/> (a burst at start is not a rate).
 /// </summary>
 public sealed class RunningTokenRate(TimeProvider time) : IObservedTokenRate
 {
@@ -20,7 +21,7 @@ public sealed class RunningTokenRate(TimeProvider time) : IObservedTokenRate
             return 0;
         }
 
-        var elapsed = time.GetUtcNow() - counter.Since;
+        var elapsed = time.GetUtcNow() - new DateTimeOffset(Interlocked.Read(ref counter.SinceTicks), TimeSpan.Zero);
         return Interlocked.Read(ref counter.Tokens) / Math.Max(elapsed.TotalSeconds, MinimumWindow.TotalSeconds);
     }
 
@@ -35,9 +36,36 @@ public sealed class RunningTokenRate(TimeProvider time) : IObservedTokenRate
         Interlocked.Add(ref counter.Tokens, tokens);
     }
 
+    /// <summary>
+    /// Adds tokens served before this process (read from the ledger at start) and moves the model's start back to
+    /// <paramref name="since"/> if earlier, so a restart keeps the rate it had.
+    /// </summary>
+    public void Seed(string model, long tokens, DateTimeOffset since)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        if (tokens <= 0 || (_counters.Count >= 10_000 && !_counters.ContainsKey(model)))
+        {
+            return;
+        }
+
+        var counter = _counters.GetOrAdd(model, static (_, at) => new Counter(at), since);
+        Interlocked.Add(ref counter.Tokens, tokens);
+        var ticks = since.UtcTicks;
+        for (var current = Interlocked.Read(ref counter.SinceTicks); ticks < current;)
+        {
+            var seen = Interlocked.CompareExchange(ref counter.SinceTicks, ticks, current);
+            if (seen == current)
+            {
+                break;
+            }
+
+            current = seen;
+        }
+    }
+
     private sealed class Counter(DateTimeOffset since)
     {
-        public readonly DateTimeOffset Since = since;
+        public long SinceTicks = since.UtcTicks;
         public long Tokens;
     }
 }

@@ -13,7 +13,7 @@ public static class EconomicsServiceCollectionExtensions
 {
     /// <summary>
     /// Adds <see cref="EconomicsOptions"/> (validated at start, every error at once), the resolved settings, the observed
-    /// token rate (in-process until the ledger feeds one), the <see cref="UsagePricer"/> and the <see cref="EconomicsReportBuilder"/>.
+    /// token rate (fed from the ledger's last days at start, then counted in-process), the <see cref="UsagePricer"/> and the <see cref="EconomicsReportBuilder"/>.
     /// </summary>
     public static IServiceCollection AddServeGateEconomics(this IServiceCollection services)
     {
@@ -22,6 +22,7 @@ public static class EconomicsServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(sp => EconomicsSettings.Create(sp.GetRequiredService<IOptions<EconomicsOptions>>().Value));
         services.TryAddSingleton<IObservedTokenRate>(sp => new RunningTokenRate(sp.GetRequiredService<TimeProvider>()));
+        services.AddHostedService<TokenRateSeeder>(); // the rate carries over a restart: read from the ledger at start
         services.TryAddSingleton(sp => new UsagePricer(sp.GetRequiredService<EconomicsSettings>(), sp.GetRequiredService<IObservedTokenRate>()));
         services.TryAddSingleton(sp => new EconomicsReportBuilder(sp.GetRequiredService<EconomicsSettings>()));
         services.TryAddSingleton<IPoolPriceSource, EconomicsPoolPriceSource>();
