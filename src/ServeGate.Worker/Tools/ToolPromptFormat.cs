@@ -260,7 +260,40 @@ internal static class ToolPromptFormat
         return new ToolOutput(content.Length == 0 ? null : content, parallel ? calls : calls.Take(1).ToList());
     }
 
-    private static ParsedToolCall? ParseCall(string body, IReadOnlyList<ToolFunction> functions)
+    /// <summary>
+    /// The calls of a generation cut off by the token limit: a block left unfinished at the end (or the start of its
+    /// tag) is dropped, and the rest is parsed as <see cref="Parse"/> does, so only finished calls are returned.
+    /// </summary>
+    public static ToolOutput ParseCutOff(string text, IReadOnlyList<ToolFunction> functions, bool parallel)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var last = text.LastIndexOf(CallStart, StringComparison.Ordinal);
+        if (last < 0)
+        {
+            return new ToolOutput(text, []);
+        }
+
+        var kept = text.IndexOf(CallEnd, last, StringComparison.Ordinal) < 0 ? text[..last] : WithoutOpeningTag(text);
+        var output = Parse(kept, functions, parallel);
+        return output.Calls.Count > 0 || !string.IsNullOrWhiteSpace(output.Content) ? output : new ToolOutput(null, []);
+    }
+
+    /// <summary>The text without a <c>&lt;tool_call&gt;</c> tag begun at its end.</summary>
+    private static string WithoutOpeningTag(string text)
+    {
+        for (var length = Math.Min(text.Length, CallStart.Length - 1); length > 0; length--)
+        {
+            if (text.AsSpan(text.Length - length).SequenceEqual(CallStart.AsSpan(0, length)))
+            {
+                return text[..^length];
+            }
+        }
+
+        return text;
+    }
+
+    /// <summary>One block's JSON body as a call naming one of the tools, or null.</summary>
+    internal static ParsedToolCall? ParseCall(string body, IReadOnlyList<ToolFunction> functions)
     {
         try
         {
@@ -289,5 +322,5 @@ internal static class ToolPromptFormat
         }
     }
 
-    private static string NewCallId() => "call_" + RandomNumberGenerator.GetString("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", 24);
+    internal static string NewCallId() => "call_" + RandomNumberGenerator.GetString("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", 24);
 }
