@@ -169,6 +169,7 @@ public sealed class ResponsesClientTests(GatewayFixture gateway)
             BinaryData.FromString("""{"type":"object","properties":{"text":{"type":"string","minLength":80,"maxLength":80}},"required":["text"],"additionalProperties":false}"""),
             strictModeEnabled: true));
         options.ToolChoice = ResponseToolChoice.CreateFunctionChoice("write_note");
+        options.ParallelToolCallsEnabled = false;
         options.StreamingEnabled = true;
 
         var deltas = new List<string>();

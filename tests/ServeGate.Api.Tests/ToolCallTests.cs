@@ -220,7 +220,7 @@ public sealed class ToolCallTests(GatewayFixture gateway)
     public async Task CompleteChat_ParallelRequired_AtMostEightCallsEachValid(int seed, bool stream)
     {
         var client = gateway.OpenAi.GetChatClient(GatewayFixture.InstructModel);
-        var options = new ChatCompletionOptions { ToolChoice = ChatToolChoice.CreateRequiredChoice(), Temperature = 1f, Seed = seed, MaxOutputTokenCount = 300, AllowParallelToolCalls = true };
+        var options = new ChatCompletionOptions { ToolChoice = ChatToolChoice.CreateRequiredChoice(), Temperature = 1f, Seed = seed, MaxOutputTokenCount = 250, AllowParallelToolCalls = true };
         options.Tools.Add(ChatTool.CreateFunctionTool("ping", "Checks the line.", BinaryData.FromString(PingSchema)));
         options.Tools.Add(Time);
 
