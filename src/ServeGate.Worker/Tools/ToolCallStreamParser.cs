@@ -12,8 +12,8 @@ namespace ServeGate.Worker.Tools;
 /// </summary>
 internal sealed class ToolCallStreamParser(IReadOnlyList<ToolFunction> functions, bool parallel)
 {
-    private const string CallStart = "<tool_call>";
-    private const string CallEnd = "</tool_call>";
+    private const string CallStart = ToolPromptFormat.CallStart;
+    private const string CallEnd = ToolPromptFormat.CallEnd;
 
     private string _buffer = string.Empty;
     private State _state;
@@ -109,7 +109,7 @@ internal sealed class ToolCallStreamParser(IReadOnlyList<ToolFunction> functions
             return true;
         }
 
-        var held = WhitespaceStart(_buffer, _buffer.Length - OpeningPrefixLength(_buffer));
+        var held = WhitespaceStart(_buffer, _buffer.Length - ToolPromptFormat.OpeningTagPrefixLength(_buffer));
         Say(_buffer[..held], output);
         _buffer = _buffer[held..];
         return false;
@@ -259,20 +259,6 @@ internal sealed class ToolCallStreamParser(IReadOnlyList<ToolFunction> functions
         {
             output.Add(ToolStreamDelta.Text(text));
         }
-    }
-
-    /// <summary>The length of the longest end of <paramref name="text"/> that may be the start of <c>&lt;tool_call&gt;</c>.</summary>
-    private static int OpeningPrefixLength(string text)
-    {
-        for (var length = Math.Min(text.Length, CallStart.Length - 1); length > 0; length--)
-        {
-            if (text.AsSpan(text.Length - length).SequenceEqual(CallStart.AsSpan(0, length)))
-            {
-                return length;
-            }
-        }
-
-        return 0;
     }
 
     /// <summary>Where the run of whitespace that ends at <paramref name="end"/> begins.</summary>

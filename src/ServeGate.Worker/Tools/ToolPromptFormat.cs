@@ -26,9 +26,11 @@ internal static class ToolPromptFormat
 
     public const string CallClose = "\n</tool_call>";
 
-    private const string CallStart = "<tool_call>";
+    /// <summary>A call block's opening tag as a model writes it (the grammar adds the newline: <see cref="CallOpen"/>).</summary>
+    internal const string CallStart = "<tool_call>";
 
-    private const string CallEnd = "</tool_call>";
+    /// <summary>A call block's closing tag.</summary>
+    internal const string CallEnd = "</tool_call>";
 
     /// <summary>The template families ServeGate renders tools for, recognized by their special tokens.</summary>
     private enum Family
@@ -279,17 +281,20 @@ internal static class ToolPromptFormat
     }
 
     /// <summary>The text without a <c>&lt;tool_call&gt;</c> tag begun at its end.</summary>
-    private static string WithoutOpeningTag(string text)
+    private static string WithoutOpeningTag(string text) => text[..^OpeningTagPrefixLength(text)];
+
+    /// <summary>The length of the longest end of <paramref name="text"/> that may be the start of <c>&lt;tool_call&gt;</c>.</summary>
+    internal static int OpeningTagPrefixLength(string text)
     {
         for (var length = Math.Min(text.Length, CallStart.Length - 1); length > 0; length--)
         {
             if (text.AsSpan(text.Length - length).SequenceEqual(CallStart.AsSpan(0, length)))
             {
-                return text[..^length];
+                return length;
             }
         }
 
-        return text;
+        return 0;
     }
 
     /// <summary>One block's JSON body as a call naming one of the tools, or null.</summary>
