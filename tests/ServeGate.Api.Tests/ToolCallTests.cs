@@ -10,6 +10,7 @@ using ServeGate.LlamaCpp;
 using ServeGate.LlamaCpp.Native;
 using ServeGate.Worker.Models;
 using ServeGate.Worker.Tools;
+using Xunit.Abstractions;
 
 namespace ServeGate.Api.Tests;
 
@@ -18,7 +19,7 @@ namespace ServeGate.Api.Tests;
 /// test model's calls parse and their arguments validate against the function's schema.
 /// </summary>
 [Collection(GatewayCollection.Name)]
-public sealed class ToolCallTests(GatewayFixture gateway)
+public sealed class ToolCallTests(GatewayFixture gateway, ITestOutputHelper output)
 {
     private const string WeatherSchema = """{"type":"object","properties":{"city":{"type":"string","maxLength":10},"unit":{"enum":["c","f"]}},"required":["city","unit"],"additionalProperties":false}""";
 
@@ -260,6 +261,7 @@ public sealed class ToolCallTests(GatewayFixture gateway)
             Assert.Empty(answer.Content);
         }
 
+        output.WriteLine($"seed {seed}, stream {stream}: finish {finish}, {calls.Count} finished calls");
         Assert.Contains(finish, new ChatFinishReason?[] { ChatFinishReason.ToolCalls, ChatFinishReason.Length });
         Assert.InRange(calls.Count, finish == ChatFinishReason.ToolCalls ? 1 : 0, ToolCallPlan.MaxParallelCalls);
         foreach (var (name, arguments) in calls)
