@@ -1,5 +1,7 @@
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using OpenAI.Responses;
+using ServeGate.Worker.Models;
 
 namespace ServeGate.Api.Tests;
 
@@ -152,5 +154,45 @@ public sealed class ResponsesClientTests(GatewayFixture gateway)
         Assert.Equal(call.FunctionArguments.ToString(), arguments.ToString());
         using var parsed = JsonDocument.Parse(arguments.ToString());
         Assert.Equal(JsonValueKind.String, parsed.RootElement.GetProperty("q").ValueKind);
+    }
+
+    [Fact]
+    public async Task CreateResponseStreaming_NamedTool_ArgumentDeltasArriveWhileGenerating()
+    {
+        var scheduler = gateway.Services.GetRequiredService<ModelRegistry>().All.Single(m => m.Id == GatewayFixture.InstructModel).Scheduler!;
+        var client = gateway.OpenAi.GetResponsesClient();
+        var options = Options(ResponseItem.CreateUserMessageItem("Write a note."));
+        options.MaxOutputTokenCount = 300;
+        options.Temperature = 1;
+        options.Tools.Add(ResponseTool.CreateFunctionTool(
+            "write_note",
+            BinaryData.FromString("""{"type":"object","properties":{"text":{"type":"string","minLength":80,"maxLength":80}},"required":["text"],"additionalProperties":false}"""),
+            strictModeEnabled: true));
+        options.ToolChoice = ResponseToolChoice.CreateFunctionChoice("write_note");
+        options.ParallelToolCallsEnabled = false;
+        options.StreamingEnabled = true;
+
+        var deltas = new List<string>();
+        long? atFirstDelta = null;
+        ResponseResult? final = null;
+        await foreach (var update in await client.CreateResponseStreamingAsync(options))
+        {
+            if (update is StreamingResponseFunctionCallArgumentsDeltaUpdate delta)
+            {
+                atFirstDelta ??= scheduler.Counters.CompletionTokens;
+                deltas.Add(delta.Delta.ToString());
+            }
+            else if (update is StreamingResponseCompletedUpdate completed)
+            {
+                final = completed.Response;
+            }
+        }
+
+        Assert.NotNull(final);
+        var call = Assert.IsType<FunctionCallResponseItem>(Assert.Single(final.OutputItems));
+        Assert.Equal(call.FunctionArguments.ToString(), string.Concat(deltas));
+        Assert.Equal(80, JsonDocument.Parse(string.Concat(deltas)).RootElement.GetProperty("text").GetString()!.Length);
+        Assert.True(deltas.Count > 3, $"{deltas.Count} deltas");
+        Assert.True(scheduler.Counters.CompletionTokens - atFirstDelta >= 10, $"{scheduler.Counters.CompletionTokens - atFirstDelta} tokens after the first delta");
     }
 }

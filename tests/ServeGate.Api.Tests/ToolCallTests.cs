@@ -3,7 +3,14 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Json.Schema;
+using Microsoft.Extensions.DependencyInjection;
 using OpenAI.Chat;
+using ServeGate.Core.OpenAi;
+using ServeGate.LlamaCpp;
+using ServeGate.LlamaCpp.Native;
+using ServeGate.Worker.Models;
+using ServeGate.Worker.Tools;
+using Xunit.Abstractions;
 
 namespace ServeGate.Api.Tests;
 
@@ -12,7 +19,7 @@ namespace ServeGate.Api.Tests;
 /// test model's calls parse and their arguments validate against the function's schema.
 /// </summary>
 [Collection(GatewayCollection.Name)]
-public sealed class ToolCallTests(GatewayFixture gateway)
+public sealed class ToolCallTests(GatewayFixture gateway, ITestOutputHelper output)
 {
     private const string WeatherSchema = """{"type":"object","properties":{"city":{"type":"string","maxLength":10},"unit":{"enum":["c","f"]}},"required":["city","unit"],"additionalProperties":false}""";
 
@@ -151,6 +158,159 @@ public sealed class ToolCallTests(GatewayFixture gateway)
         else
         {
             Assert.Equal(ChatFinishReason.Length, call.FinishReason);
+        }
+    }
+
+    /// <summary>A call whose arguments take many tokens: an 80-character string.</summary>
+    private const string NoteSchema = """{"type":"object","properties":{"text":{"type":"string","minLength":80,"maxLength":80}},"required":["text"],"additionalProperties":false}""";
+
+    [Fact]
+    public async Task ChatStream_NamedCall_NameSentWhileGeneratingThenArgumentsInFragments()
+    {
+        var scheduler = gateway.Services.GetRequiredService<ModelRegistry>().All.Single(m => m.Id == GatewayFixture.InstructModel).Scheduler!;
+        var body = JsonNode.Parse("""
+            {"model": "tiny-instruct", "messages": [{"role": "user", "content": "Write a note."}], "stream": true,
+             "temperature": 1, "seed": 7, "max_tokens": 300,
+             "tools": [{"type": "function", "function": {"name": "write_note", "parameters": {}}}],
+             "tool_choice": {"type": "function", "function": {"name": "write_note"}}}
+            """)!.AsObject();
+        body["tools"]![0]!["function"]!["parameters"] = JsonNode.Parse(NoteSchema);
+
+        // Each chunk with the scheduler's completion-token count when the client read it.
+        var chunks = new List<(JsonNode Chunk, long Tokens)>();
+        using var content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json");
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri("/v1/chat/completions", UriKind.Relative)) { Content = content };
+        using (var response = await gateway.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+            while (await reader.ReadLineAsync() is { } line)
+            {
+                if (line.StartsWith("data: {", StringComparison.Ordinal))
+                {
+                    chunks.Add((JsonNode.Parse(line["data: ".Length..])!, scheduler.Counters.CompletionTokens));
+                }
+            }
+        }
+
+        var generated = scheduler.Counters.CompletionTokens;
+        var deltas = chunks.Where(c => c.Chunk["choices"]![0]!["delta"]?["tool_calls"] is not null).ToList();
+        var opening = deltas[0].Chunk["choices"]![0]!["delta"]!["tool_calls"]![0]!;
+        Assert.Equal(0, (int)opening["index"]!);
+        Assert.StartsWith("call_", (string)opening["id"]!, StringComparison.Ordinal);
+        Assert.Equal("function", (string?)opening["type"]);
+        Assert.Equal("write_note", (string?)opening["function"]!["name"]);
+        Assert.Equal(string.Empty, (string?)opening["function"]!["arguments"]);
+        var fragments = deltas.Skip(1).Select(c => c.Chunk["choices"]![0]!["delta"]!["tool_calls"]![0]!).ToList();
+        Assert.All(fragments, f => Assert.Null(f["id"]));
+        var arguments = string.Concat(fragments.Select(f => (string)f["function"]!["arguments"]!));
+        AssertValid(NoteSchema, arguments);
+        Assert.Equal("tool_calls", (string?)chunks[^1].Chunk["choices"]![0]!["finish_reason"]);
+        Assert.DoesNotContain(chunks, c => ((string?)c.Chunk["choices"]![0]!["delta"]?["content"])?.Length > 0);
+
+        // Token-sized fragments, not the whole text cut in pieces at the end; and the name was read while the
+        // scheduler still had tokens to generate (the 80-character string came after it).
+        Assert.True(fragments.Count > Math.Max(2, (arguments.Length + 31) / 32), $"{fragments.Count} fragments for {arguments.Length} characters");
+        Assert.True(generated - deltas[0].Tokens >= 10, $"{generated - deltas[0].Tokens} tokens generated after the name was read");
+    }
+
+    [Theory]
+    [InlineData(1, false)]
+    [InlineData(2, false)]
+    [InlineData(3, true)]
+    public async Task CompleteChat_ParallelRequired_AtMostEightCallsEachValid(int seed, bool stream)
+    {
+        var client = gateway.OpenAi.GetChatClient(GatewayFixture.InstructModel);
+        var options = new ChatCompletionOptions { ToolChoice = ChatToolChoice.CreateRequiredChoice(), Temperature = 1f, Seed = seed, MaxOutputTokenCount = 250, AllowParallelToolCalls = true };
+        options.Tools.Add(ChatTool.CreateFunctionTool("ping", "Checks the line.", BinaryData.FromString(PingSchema)));
+        options.Tools.Add(Time);
+
+        var calls = new List<(string Name, string Arguments)>();
+        ChatFinishReason? finish;
+        if (stream)
+        {
+            var names = new Dictionary<int, string>();
+            var arguments = new Dictionary<int, StringBuilder>();
+            finish = null;
+            await foreach (var update in client.CompleteChatStreamingAsync(Conversation(), options))
+            {
+                foreach (var part in update.ToolCallUpdates)
+                {
+                    if (part.FunctionName is not null)
+                    {
+                        names[part.Index] = part.FunctionName;
+                        arguments[part.Index] = new StringBuilder();
+                    }
+
+                    arguments[part.Index].Append(part.FunctionArgumentsUpdate?.ToString());
+                }
+
+                finish ??= update.FinishReason;
+            }
+
+            // A stream cut by the token limit has sent its last call in part: finish_reason length says so.
+            var finished = finish == ChatFinishReason.Length ? names.Count - 1 : names.Count;
+            calls.AddRange(names.Keys.Order().Take(finished).Select(k => (names[k], arguments[k].ToString())));
+            Assert.InRange(names.Count, 1, ToolCallPlan.MaxParallelCalls);
+        }
+        else
+        {
+            var answer = (await client.CompleteChatAsync(Conversation(), options)).Value;
+            finish = answer.FinishReason;
+            calls.AddRange(answer.ToolCalls.Select(c => (c.FunctionName, c.FunctionArguments.ToString())));
+            Assert.Empty(answer.Content);
+        }
+
+        output.WriteLine($"seed {seed}, stream {stream}: finish {finish}, {calls.Count} finished calls");
+        Assert.Contains(finish, new ChatFinishReason?[] { ChatFinishReason.ToolCalls, ChatFinishReason.Length });
+        Assert.InRange(calls.Count, finish == ChatFinishReason.ToolCalls ? 1 : 0, ToolCallPlan.MaxParallelCalls);
+        foreach (var (name, arguments) in calls)
+        {
+            AssertValid(name == "ping" ? PingSchema : TimeSchema, arguments);
+        }
+    }
+
+    /// <summary>A call with no arguments: <c>{}</c> only, so a run of 250 tokens holds several calls.</summary>
+    private const string PingSchema = """{"type":"object","properties":{},"additionalProperties":false}""";
+
+    [Fact]
+    public void ToolGrammar_ParallelRequired_EndsAfterTheEighthCall()
+    {
+        var model = gateway.Services.GetRequiredService<ModelRegistry>().All.Single(m => m.Id == GatewayFixture.InstructModel).Model!;
+        var body = JsonSerializer.Deserialize("""
+            {"tools": [{"type": "function", "function": {"name": "ping", "parameters": {"type": "object", "properties": {}}}}], "tool_choice": "required"}
+            """, OpenAiJson.Context.CompletionRequestBody)!;
+        Assert.Null(ToolCallPlan.Read(body, out var plan));
+        using var grammar = LlamaGrammar.Create(model, plan!.Grammar!);
+
+        // One token per character: every ASCII character has a token of its own (byte fallback).
+        var tokens = new Dictionary<char, LlamaToken>();
+        for (var id = model.VocabSize - 1; id >= 0; id--)
+        {
+            if (model.Detokenize([new LlamaToken(id)]) is [var c])
+            {
+                tokens[c] = new LlamaToken(id);
+            }
+        }
+
+        void Feed(string text)
+        {
+            foreach (var c in text)
+            {
+                Assert.True(grammar.Allows(tokens[c]), $"'{c}' refused");
+                grammar.Accept(tokens[c]);
+            }
+        }
+
+        for (var call = 1; call <= ToolCallPlan.MaxParallelCalls; call++)
+        {
+            Feed(ToolPromptFormat.CallOpen + """{"name":"ping","arguments":{}}""" + ToolPromptFormat.CallClose);
+            Assert.True(grammar.Allows(model.Eos));
+            Assert.Equal(call < ToolCallPlan.MaxParallelCalls, grammar.Allows(tokens['\n']));
+            if (call < ToolCallPlan.MaxParallelCalls)
+            {
+                Feed("\n");
+            }
         }
     }
 

@@ -67,4 +67,27 @@ public sealed class ToolPromptFormatTests
         Assert.Equal(text, output.Content);
         Assert.Empty(output.Calls);
     }
+
+    [Theory]
+    [InlineData("<tool_call>\n{\"name\":\"get_time\",\"arguments\":{}}\n</tool_call>\n<tool_call>\n{\"name\":\"get_wea", 1)]
+    [InlineData("<tool_call>\n{\"name\":\"get_time\",\"arguments\":{}}\n</tool_call>\n<tool_c", 1)]
+    [InlineData("<tool_call>\n{\"name\":\"get_time\",\"arguments\":{}}\n</tool_call>\n<tool_call>\n{\"name\":\"get_weather\",\"arguments\":{}}\n</tool_", 1)]
+    [InlineData("<tool_call>\n{\"name\":\"get_time\",\"arguments\":{\"zo", 0)]
+    public void ParseCutOff_UnfinishedCallAtTheEnd_OnlyFinishedCalls(string text, int calls)
+    {
+        var output = ToolPromptFormat.ParseCutOff(text, Functions, parallel: true);
+
+        Assert.Null(output.Content);
+        Assert.Equal(calls, output.Calls.Count);
+        Assert.All(output.Calls, c => Assert.Equal("get_time", c.Name));
+    }
+
+    [Fact]
+    public void ParseCutOff_TextWithoutCalls_Unchanged()
+    {
+        var output = ToolPromptFormat.ParseCutOff("It is 3 < 4 and <tool", Functions, parallel: true);
+
+        Assert.Equal("It is 3 < 4 and <tool", output.Content);
+        Assert.Empty(output.Calls);
+    }
 }

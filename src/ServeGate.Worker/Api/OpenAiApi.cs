@@ -14,6 +14,7 @@ using ServeGate.Worker.Api.Responses;
 using ServeGate.Worker.Inference;
 using ServeGate.Worker.Models;
 using ServeGate.Worker.Scheduling;
+using ServeGate.Worker.Tools;
 
 namespace ServeGate.Worker.Api;
 
@@ -319,29 +320,25 @@ public static class OpenAiApi
 
         var results = new GenerationResult?[handles.Count];
 
-        // Text that may hold tool calls is held back until it can be parsed whole (docs/architecture.md, "Tool calls").
-        var held = response.Plan.Tools is { ParsesCalls: true } ? handles.Select(_ => new System.Text.StringBuilder()).ToArray() : null;
+        // Text that may hold tool calls goes through a parser that sends what it knows as it knows it (docs/architecture.md, "Tool calls").
+        var parsers = response.Plan.Tools is { ParsesCalls: true } tools
+            ? handles.Select(_ => new ToolCallStreamParser(tools.Functions, tools.Parallel)).ToArray()
+            : null;
+        var deltas = new List<ToolStreamDelta>();
         await foreach (var (index, e) in Interleave(handles, cancellationToken).ConfigureAwait(false))
         {
             switch (e)
             {
-                case TextDelta delta when held is not null:
-                    held[index].Append(delta.Text);
+                case TextDelta delta when parsers is not null:
+                    parsers[index].Push(delta.Text, deltas);
+                    await WriteToolDeltasAsync(sse, response, index, deltas, cancellationToken).ConfigureAwait(false);
                     break;
-                case GenerationCompleted completed when held is not null && completed.Result.FinishReason is FinishReason.Stop or FinishReason.Length:
+                case GenerationCompleted completed when parsers is not null && completed.Result.FinishReason is FinishReason.Stop or FinishReason.Length:
                     results[index] = completed.Result;
-                    var output = response.ParseToolCalls(completed.Result, held[index].ToString());
-                    if (!string.IsNullOrEmpty(output.Content))
-                    {
-                        await sse.WriteAsync(response.ChatChunk(index, new ChatMessageOut { Content = output.Content }, null, null), cancellationToken).ConfigureAwait(false);
-                    }
-
-                    foreach (var toolDelta in ResponseContext.ToolCallDeltas(output.Calls))
-                    {
-                        await sse.WriteAsync(response.ChatChunk(index, toolDelta, null, null), cancellationToken).ConfigureAwait(false);
-                    }
-
-                    var finish = output.Calls.Count > 0 ? "tool_calls" : ResponseContext.Finish(completed.Result.FinishReason);
+                    var cutOff = completed.Result.FinishReason == FinishReason.Length;
+                    parsers[index].End(cutOff, deltas);
+                    await WriteToolDeltasAsync(sse, response, index, deltas, cancellationToken).ConfigureAwait(false);
+                    var finish = cutOff ? "length" : parsers[index].CallCount > 0 ? "tool_calls" : "stop";
                     await sse.WriteAsync(response.ChatChunk(index, new ChatMessageOut(), finish, null), cancellationToken).ConfigureAwait(false);
                     break;
                 case TextDelta delta:
@@ -373,6 +370,16 @@ public static class OpenAiApi
         }
 
         await sse.WriteDoneAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task WriteToolDeltasAsync(SseWriter sse, ResponseContext response, int index, List<ToolStreamDelta> deltas, CancellationToken cancellationToken)
+    {
+        foreach (var delta in deltas)
+        {
+            await sse.WriteAsync(response.ChatChunk(index, ResponseContext.ToolStreamChunk(delta), null, null), cancellationToken).ConfigureAwait(false);
+        }
+
+        deltas.Clear();
     }
 
     /// <summary>

@@ -41,7 +41,8 @@ internal sealed record ResponseContext(string Id, long Created, string Model, bo
 
     /// <summary>
     /// A finished chat choice: its text, or, when the request has tools and the model called them, the calls parsed out
-    /// of the text (<see cref="ToolPromptFormat.Parse"/>) with <c>finish_reason: "tool_calls"</c>.
+    /// of the text (<see cref="ToolPromptFormat.Parse"/>) with <c>finish_reason: "tool_calls"</c>, or <c>"length"</c>
+    /// when the token limit cut the generation (its finished calls kept, an unfinished one dropped).
     /// </summary>
     public ChatChoice ChatMessageChoice(int index, GenerationResult result, string text, IReadOnlyList<TokenLogprob>? logprobs)
     {
@@ -51,46 +52,36 @@ internal sealed record ResponseContext(string Id, long Created, string Model, bo
             Index = index,
             Message = new ChatResponseMessage { Content = output.Content, ToolCalls = output.Calls.Count == 0 ? null : [.. output.Calls.Select(ToWire)] },
             Logprobs = ChatLogprobs(logprobs),
-            FinishReason = output.Calls.Count > 0 ? "tool_calls" : Finish(result.FinishReason),
+            FinishReason = output.Calls.Count > 0 && result.FinishReason == FinishReason.Stop ? "tool_calls" : Finish(result.FinishReason),
         };
     }
 
-    /// <summary>The calls in a choice's text when the request lets the model call tools and generation stopped (not cut off).</summary>
-    public ToolOutput ParseToolCalls(GenerationResult result, string text) =>
-        Plan.Tools is { ParsesCalls: true } tools && result.FinishReason == FinishReason.Stop
-            ? ToolPromptFormat.Parse(text, tools.Functions, tools.Parallel)
-            : new ToolOutput(text, []);
-
-    /// <summary>
-    /// The stream deltas of a choice's calls as OpenAI sends them: per call, one delta with its index, id, type and
-    /// name (empty arguments), then the arguments in fragments.
-    /// </summary>
-    public static IEnumerable<ChatMessageOut> ToolCallDeltas(IReadOnlyList<ParsedToolCall> calls)
-    {
-        const int fragment = 32;
-        for (var k = 0; k < calls.Count; k++)
+    /// <summary>The calls in a choice's text when the request lets the model call tools and generation stopped or was cut off.</summary>
+    public ToolOutput ParseToolCalls(GenerationResult result, string text) => Plan.Tools is { ParsesCalls: true } tools
+        ? result.FinishReason switch
         {
-            var call = calls[k];
-            yield return new ChatMessageOut
-            {
-                ToolCalls = [new ChatToolCall { Index = k, Id = call.Id, Type = "function", Function = new ChatFunctionCall { Name = call.Name, Arguments = string.Empty } }],
-            };
-            for (var start = 0; start < call.Arguments.Length;)
-            {
-                var end = Math.Min(call.Arguments.Length, start + fragment);
-                if (end < call.Arguments.Length && char.IsHighSurrogate(call.Arguments[end - 1]))
-                {
-                    end++;
-                }
-
-                yield return new ChatMessageOut
-                {
-                    ToolCalls = [new ChatToolCall { Index = k, Function = new ChatFunctionCall { Arguments = call.Arguments[start..end] } }],
-                };
-                start = end;
-            }
+            FinishReason.Stop => ToolPromptFormat.Parse(text, tools.Functions, tools.Parallel),
+            FinishReason.Length => ToolPromptFormat.ParseCutOff(text, tools.Functions, tools.Parallel),
+            _ => new ToolOutput(text, []),
         }
-    }
+        : new ToolOutput(text, []);
+
+    /// <summary>A stream delta of an answer with tools as OpenAI sends it: content, a call's opening (index, id, type, name, empty arguments) or an arguments fragment.</summary>
+    public static ChatMessageOut ToolStreamChunk(ToolStreamDelta delta) => delta.Content is not null
+        ? new ChatMessageOut { Content = delta.Content }
+        : new ChatMessageOut
+        {
+            ToolCalls =
+            [
+                new ChatToolCall
+                {
+                    Index = delta.CallIndex,
+                    Id = delta.CallId,
+                    Type = delta.CallId is null ? null : "function",
+                    Function = new ChatFunctionCall { Name = delta.Name, Arguments = delta.Arguments },
+                },
+            ],
+        };
 
     private static ChatToolCall ToWire(ParsedToolCall call) => new()
     {

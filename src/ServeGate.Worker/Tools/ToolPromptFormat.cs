@@ -26,9 +26,11 @@ internal static class ToolPromptFormat
 
     public const string CallClose = "\n</tool_call>";
 
-    private const string CallStart = "<tool_call>";
+    /// <summary>A call block's opening tag as a model writes it (the grammar adds the newline: <see cref="CallOpen"/>).</summary>
+    internal const string CallStart = "<tool_call>";
 
-    private const string CallEnd = "</tool_call>";
+    /// <summary>A call block's closing tag.</summary>
+    internal const string CallEnd = "</tool_call>";
 
     /// <summary>The template families ServeGate renders tools for, recognized by their special tokens.</summary>
     private enum Family
@@ -260,7 +262,43 @@ internal static class ToolPromptFormat
         return new ToolOutput(content.Length == 0 ? null : content, parallel ? calls : calls.Take(1).ToList());
     }
 
-    private static ParsedToolCall? ParseCall(string body, IReadOnlyList<ToolFunction> functions)
+    /// <summary>
+    /// The calls of a generation cut off by the token limit: a block left unfinished at the end (or the start of its
+    /// tag) is dropped, and the rest is parsed as <see cref="Parse"/> does, so only finished calls are returned.
+    /// </summary>
+    public static ToolOutput ParseCutOff(string text, IReadOnlyList<ToolFunction> functions, bool parallel)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var last = text.LastIndexOf(CallStart, StringComparison.Ordinal);
+        if (last < 0)
+        {
+            return new ToolOutput(text, []);
+        }
+
+        var kept = text.IndexOf(CallEnd, last, StringComparison.Ordinal) < 0 ? text[..last] : WithoutOpeningTag(text);
+        var output = Parse(kept, functions, parallel);
+        return output.Calls.Count > 0 || !string.IsNullOrWhiteSpace(output.Content) ? output : new ToolOutput(null, []);
+    }
+
+    /// <summary>The text without a <c>&lt;tool_call&gt;</c> tag begun at its end.</summary>
+    private static string WithoutOpeningTag(string text) => text[..^OpeningTagPrefixLength(text)];
+
+    /// <summary>The length of the longest end of <paramref name="text"/> that may be the start of <c>&lt;tool_call&gt;</c>.</summary>
+    internal static int OpeningTagPrefixLength(string text)
+    {
+        for (var length = Math.Min(text.Length, CallStart.Length - 1); length > 0; length--)
+        {
+            if (text.AsSpan(text.Length - length).SequenceEqual(CallStart.AsSpan(0, length)))
+            {
+                return length;
+            }
+        }
+
+        return 0;
+    }
+
+    /// <summary>One block's JSON body as a call naming one of the tools, or null.</summary>
+    internal static ParsedToolCall? ParseCall(string body, IReadOnlyList<ToolFunction> functions)
     {
         try
         {
@@ -289,5 +327,5 @@ internal static class ToolPromptFormat
         }
     }
 
-    private static string NewCallId() => "call_" + RandomNumberGenerator.GetString("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", 24);
+    internal static string NewCallId() => "call_" + RandomNumberGenerator.GetString("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", 24);
 }
