@@ -33,14 +33,14 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 
 # start_server servegate|llama PORT LOG [ARGS...]: ServeGate (artifacts/gateway, or $GATEWAY_DIR; ARGS are ENV=VALUE
 # settings) or llama-server (ARGS are extra switches) in the background; its pid in `server_pid`, the URL that
-# answers once it is ready in `server_ready`.
+# answers once it is ready in `server_ready`. Both serve $parallel sequences at once (8 unless set), 2,048 cells each.
 start_server() {
   local server="$1" port="$2" log="$3"; shift 3
   if [ "$server" = servegate ]; then
-    env "$@" dotnet "${GATEWAY_DIR:-artifacts/gateway}/ServeGate.Gateway.dll" --port "$port" --model "$model" --parallel 8 --ctx-size 2048 > "$log" 2>&1 &
+    env "$@" dotnet "${GATEWAY_DIR:-artifacts/gateway}/ServeGate.Gateway.dll" --port "$port" --model "$model" --parallel "${parallel:-8}" --ctx-size 2048 > "$log" 2>&1 &
     server_ready="http://127.0.0.1:$port/ready"
   else
-    "$llama_bin/llama-server" -m "$model" --port "$port" -np 8 -c 16384 -t 2 --alias "$id" "$@" > "$log" 2>&1 &
+    "$llama_bin/llama-server" -m "$model" --port "$port" -np "${parallel:-8}" -c $((2048 * ${parallel:-8})) -t 2 --alias "$id" "$@" > "$log" 2>&1 &
     server_ready="http://127.0.0.1:$port/health"
   fi
   server_pid=$!

@@ -46,14 +46,14 @@ public sealed class LlamaGrammar : IDisposable
     }
 
     /// <summary>
-    /// Sets the logit of every token the grammar rejects to -inf; returns how many tokens stay possible. Tokens are
-    /// first sorted out by their first character: one check of each ASCII character (a one-character token) rejects
-    /// every token starting with a rejected one, so in JSON's structural positions only a few hundred tokens reach
-    /// the grammar's full check instead of the vocabulary.
+    /// Sets to -inf the logit of every token whose first character the grammar rejects; returns how many tokens stay
+    /// possible. One check of each ASCII character (a one-character token) rejects every token starting with it, so in
+    /// JSON's structural positions a few hundred tokens are left of the vocabulary; tokens the test cannot judge (a
+    /// non-ASCII first byte, end of generation) are left for <see cref="Mask"/>.
     /// </summary>
-    public unsafe int Mask(Span<float> logits)
+    public unsafe int ExcludeByFirstCharacter(Span<float> logits)
     {
-        var candidates = t_candidates is { } buffer && buffer.Length >= logits.Length ? buffer : t_candidates = new LlamaTokenData[logits.Length];
+        var candidates = Candidates(logits.Length);
         Span<bool> allowedFirst = stackalloc bool[128];
         var probes = 0;
         foreach (var representative in _firstBytes.Representatives)
@@ -61,22 +61,16 @@ public sealed class LlamaGrammar : IDisposable
             candidates[probes++] = new LlamaTokenData { Id = representative, Logit = 0f, P = 0f };
         }
 
-        fixed (LlamaTokenData* data = candidates)
-        {
-            var array = new LlamaTokenDataArray { Data = data, Size = (nuint)probes, Selected = -1, Sorted = 0 };
-            NativeMethods.llama_sampler_apply(_sampler, &array);
-        }
-
+        Apply(candidates, probes);
         for (var i = 0; i < probes; i++)
         {
             allowedFirst[_firstBytes.RepresentedBytes[i]] = !float.IsNegativeInfinity(candidates[i].Logit);
         }
 
         var first = _firstBytes.First;
-        var count = 0;
+        var possible = 0;
         for (var i = 0; i < logits.Length; i++)
         {
-            // Tokens already impossible (banned, biased to -100) need no grammar check.
             if (float.IsNegativeInfinity(logits[i]))
             {
                 continue;
@@ -89,15 +83,36 @@ public sealed class LlamaGrammar : IDisposable
                 continue;
             }
 
-            candidates[count++] = new LlamaTokenData { Id = new LlamaToken(i), Logit = 0f, P = 0f };
+            possible++;
         }
 
-        fixed (LlamaTokenData* data = candidates)
+        return possible;
+    }
+
+    /// <summary>
+    /// Sets the logit of every token the grammar rejects to -inf; returns how many tokens stay possible. Tokens are
+    /// first sorted out by their first character (<see cref="ExcludeByFirstCharacter"/>), so only the rest reach the
+    /// grammar's full check (a trie walk per token).
+    /// </summary>
+    public int Mask(Span<float> logits)
+    {
+        if (ExcludeByFirstCharacter(logits) == 0)
         {
-            var array = new LlamaTokenDataArray { Data = data, Size = (nuint)count, Selected = -1, Sorted = 0 };
-            NativeMethods.llama_sampler_apply(_sampler, &array);
+            return 0;
         }
 
+        var candidates = Candidates(logits.Length);
+        var count = 0;
+        for (var i = 0; i < logits.Length; i++)
+        {
+            // Tokens already impossible (banned, biased to -100, a rejected first character) need no grammar check.
+            if (!float.IsNegativeInfinity(logits[i]))
+            {
+                candidates[count++] = new LlamaTokenData { Id = new LlamaToken(i), Logit = 0f, P = 0f };
+            }
+        }
+
+        Apply(candidates, count);
         var allowed = 0;
         for (var i = 0; i < count; i++)
         {
@@ -121,6 +136,18 @@ public sealed class LlamaGrammar : IDisposable
     public void Accept(LlamaToken token) => NativeMethods.llama_sampler_accept(_sampler, token);
 
     public void Dispose() => _sampler.Dispose();
+
+    private static LlamaTokenData[] Candidates(int vocabulary) =>
+        t_candidates is { } buffer && buffer.Length >= vocabulary ? buffer : t_candidates = new LlamaTokenData[vocabulary];
+
+    private unsafe void Apply(LlamaTokenData[] candidates, int count)
+    {
+        fixed (LlamaTokenData* data = candidates)
+        {
+            var array = new LlamaTokenDataArray { Data = data, Size = (nuint)count, Selected = -1, Sorted = 0 };
+            NativeMethods.llama_sampler_apply(_sampler, &array);
+        }
+    }
 
     /// <summary>
     /// Each token's first byte when the first-character test is exact for it (an ASCII first byte with a

@@ -46,7 +46,7 @@ public sealed class SharedKeysTests(RedisServer redis) : IClassFixture<RedisServ
 
         using (var onB = await b.SendAsync(HttpMethod.Post, "/v1/completions", key, new { model = GatewayHost.BaseModel, prompt = "Hi", max_tokens = 1 }))
         {
-            Assert.Equal(HttpStatusCode.OK, onB.StatusCode);
+            await HttpAssert.StatusAsync(HttpStatusCode.OK, onB);
         }
 
         using (var listed = await b.SendAsync(HttpMethod.Get, "/admin/keys", null))
@@ -58,23 +58,23 @@ public sealed class SharedKeysTests(RedisServer redis) : IClassFixture<RedisServ
 
         using (var revoke = await a.SendAsync(HttpMethod.Delete, "/admin/keys/" + id, null))
         {
-            Assert.Equal(HttpStatusCode.NoContent, revoke.StatusCode);
+            await HttpAssert.StatusAsync(HttpStatusCode.NoContent, revoke);
         }
 
         // No wait, no retry: the very next request on the other replica is refused.
         using (var afterOnB = await b.SendAsync(HttpMethod.Get, "/v1/models", key))
         {
-            Assert.Equal(HttpStatusCode.Unauthorized, afterOnB.StatusCode);
+            await HttpAssert.StatusAsync(HttpStatusCode.Unauthorized, afterOnB);
         }
 
         using (var afterOnA = await a.SendAsync(HttpMethod.Get, "/v1/models", key))
         {
-            Assert.Equal(HttpStatusCode.Unauthorized, afterOnA.StatusCode);
+            await HttpAssert.StatusAsync(HttpStatusCode.Unauthorized, afterOnA);
         }
 
         using (var again = await b.SendAsync(HttpMethod.Delete, "/admin/keys/" + id, null))
         {
-            Assert.Equal(HttpStatusCode.NotFound, again.StatusCode);
+            await HttpAssert.StatusAsync(HttpStatusCode.NotFound, again);
         }
 
         using (var listedAfter = await b.SendAsync(HttpMethod.Get, "/admin/keys", null))

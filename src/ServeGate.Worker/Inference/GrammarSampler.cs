@@ -4,13 +4,20 @@ using ServeGate.LlamaCpp.Native;
 namespace ServeGate.Worker.Inference;
 
 /// <summary>
-/// A sampler whose tokens must satisfy a GBNF grammar, as llama.cpp's server samples: the inner sampler (vector path
-/// or chain) chooses as if unconstrained, the grammar checks only that one token, and only when it rejects it is the
-/// whole vocabulary masked and the choice made again. Most steps of a model that follows the format cost one token's
-/// check (docs/benchmarks.md, "Constrained decoding").
+/// A sampler whose tokens must satisfy a GBNF grammar. The inner sampler (vector path or chain) chooses as if
+/// unconstrained and the grammar checks only that one token, as llama.cpp's server samples. When it is rejected, the
+/// tokens whose first character the grammar rejects are removed, and the choice is drawn again without each token
+/// rejected so far, up to <see cref="Redraws"/> times; removing a rejected token and drawing again from the rest is
+/// drawing from the distribution restricted to the allowed tokens, so the result is the same in distribution as a full
+/// mask (for greedy and temperature sampling; a top-p or top-k chain recomputes its cut without the rejected tokens),
+/// which is the fallback. Inside a JSON string almost every token is allowed and a redraw or two finds one,
+/// where the full mask checks tens of thousands of tokens (docs/benchmarks.md, "Constrained decoding").
 /// </summary>
 internal sealed class GrammarSampler(LlamaModel model, SamplingSettings settings, TokenSampler inner, LlamaGrammar grammar) : TokenSampler
 {
+    /// <summary>Draws after the first rejection before the whole vocabulary is checked.</summary>
+    internal const int Redraws = 4;
+
     // The scheduler's thread is the only caller: one masked row per thread.
     [ThreadStatic]
     private static float[]? t_masked;
@@ -28,38 +35,10 @@ internal sealed class GrammarSampler(LlamaModel model, SamplingSettings settings
     internal override LlamaToken Choose(ReadOnlySpan<float> logits)
     {
         var token = inner.Choose(logits);
-        if (!grammar.Allows(token))
+        if (!grammar.Allows(token) && !TryChooseAllowed(logits, token, out token))
         {
-            var masked = (t_masked is { } buffer && buffer.Length >= logits.Length ? buffer : t_masked = new float[logits.Length]).AsSpan(0, logits.Length);
-            logits.CopyTo(masked);
-
-            // Tokens the inner sampler can never choose are excluded first, so "nothing allowed" is seen here.
-            foreach (var banned in settings.BannedTokens)
-            {
-                masked[banned.Value] = float.NegativeInfinity;
-            }
-
-            foreach (var (biased, bias) in settings.LogitBias)
-            {
-                if (bias <= SamplingSettings.BanBias)
-                {
-                    masked[biased.Value] = float.NegativeInfinity;
-                }
-            }
-
-            if (grammar.Mask(masked) == 0)
-            {
-                _exhausted = true;
-                return model.Eos;
-            }
-
-            token = inner.Choose(masked);
-            if (!grammar.Allows(token))
-            {
-                // Not expected (the inner sampler saw only allowed tokens), but accepting it would abort the process.
-                _exhausted = true;
-                return model.Eos;
-            }
+            _exhausted = true;
+            return model.Eos;
         }
 
         if (!model.IsEndOfGeneration(token))
@@ -78,5 +57,61 @@ internal sealed class GrammarSampler(LlamaModel model, SamplingSettings settings
             grammar.Dispose();
             inner.Dispose();
         }
+    }
+
+    /// <summary>A token the grammar allows, drawn from <paramref name="logits"/> without <paramref name="rejected"/>; false when there is none.</summary>
+    private bool TryChooseAllowed(ReadOnlySpan<float> logits, LlamaToken rejected, out LlamaToken token)
+    {
+        var masked = (t_masked is { } buffer && buffer.Length >= logits.Length ? buffer : t_masked = new float[logits.Length]).AsSpan(0, logits.Length);
+        logits.CopyTo(masked);
+
+        // Tokens the inner sampler can never choose are excluded first, so "nothing allowed" is seen here.
+        foreach (var banned in settings.BannedTokens)
+        {
+            masked[banned.Value] = float.NegativeInfinity;
+        }
+
+        foreach (var (biased, bias) in settings.LogitBias)
+        {
+            if (bias <= SamplingSettings.BanBias)
+            {
+                masked[biased.Value] = float.NegativeInfinity;
+            }
+        }
+
+        var possible = grammar.ExcludeByFirstCharacter(masked);
+        for (var draw = 0; draw < Redraws; draw++)
+        {
+            if (!float.IsNegativeInfinity(masked[rejected.Value]))
+            {
+                masked[rejected.Value] = float.NegativeInfinity;
+                possible--;
+            }
+
+            if (possible == 0)
+            {
+                token = default;
+                return false;
+            }
+
+            token = inner.Choose(masked);
+            if (grammar.Allows(token))
+            {
+                return true;
+            }
+
+            rejected = token;
+        }
+
+        masked[rejected.Value] = float.NegativeInfinity;
+        if (grammar.Mask(masked) == 0)
+        {
+            token = default;
+            return false;
+        }
+
+        // Not expected to be rejected (the inner sampler saw only allowed tokens), but accepting it would abort the process.
+        token = inner.Choose(masked);
+        return grammar.Allows(token);
     }
 }
