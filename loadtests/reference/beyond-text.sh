@@ -26,14 +26,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 rm -rf "$out"; mkdir -p "$out"
-cache="${SERVEGATE_CACHE:-$HOME/.cache/servegate}"
-model="$cache/models/servegate-demo-base-smollm2-135m-q4_k_m.gguf"
-id="$(basename "$model" .gguf)"
-llama_bin="$("$here/build-llama-tools.sh")"
-{
-  echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ), commit $(git rev-parse --short HEAD), load: $(cut -d' ' -f1-3 /proc/loadavg)"
-  echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //') ($(nproc) cores)"
-} | tee "$out/machine.txt"
+reference_setup "$out"
 
 # llama-server serves embeddings only as a separate server (--embeddings), with ServeGate's default pooling (mean).
 declare -A port pid

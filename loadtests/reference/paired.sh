@@ -24,14 +24,7 @@ while [ $# -gt 0 ]; do
 done
 case "$scenario" in c1 | c8) ;; *) echo "paired.sh: --scenario c1 or c8" >&2; exit 2 ;; esac
 rm -rf "$out"; mkdir -p "$out"
-cache="${SERVEGATE_CACHE:-$HOME/.cache/servegate}"
-model="$cache/models/servegate-demo-base-smollm2-135m-q4_k_m.gguf"
-id="$(basename "$model" .gguf)"
-llama_bin="$("$here/build-llama-tools.sh")"
-{
-  echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ), commit $(git rev-parse --short HEAD)"
-  echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //') ($(nproc) cores)"
-} | tee "$out/machine.txt"
+reference_setup "$out"
 
 llama_port="$(free_port)"
 start_server llama "$llama_port" "$out/llama-server.log"

@@ -58,3 +58,16 @@ set_loadtest() {
   loadtest=(timeout 600 dotnet loadtests/ServeGate.LoadTests/bin/Release/net10.0/servegate-loadtest.dll --url "http://127.0.0.1:$1"
     --model "$id" --endpoint completions --ignore-eos --no-keep-alive --progress none)
 }
+
+# reference_setup OUT: the SmolLM2-135M-shaped model both servers serve ($model, $id), llama-server's folder
+# ($llama_bin, built on first use), and the date, commit, load and CPU into OUT/machine.txt.
+reference_setup() {
+  local cache="${SERVEGATE_CACHE:-$HOME/.cache/servegate}"
+  model="$cache/models/servegate-demo-base-smollm2-135m-q4_k_m.gguf"
+  id="$(basename "$model" .gguf)"
+  llama_bin="$("$(dirname "${BASH_SOURCE[0]}")/build-llama-tools.sh")"
+  {
+    echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ), commit $(git rev-parse --short HEAD), load: $(cut -d' ' -f1-3 /proc/loadavg)"
+    echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //') ($(nproc) cores)"
+  } | tee "$1/machine.txt"
+}
