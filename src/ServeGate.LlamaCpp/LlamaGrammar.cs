@@ -13,16 +13,19 @@ public sealed class LlamaGrammar : IDisposable
     [ThreadStatic]
     private static LlamaTokenData[]? t_candidates;
 
-    // Per model: each token's first byte when it is ASCII (0 otherwise), and one single-character token per such byte.
-    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<LlamaModel, FirstBytes> Indexes = new();
+    [ThreadStatic]
+    private static bool[]? t_allowedPairs;
+
+    // Per model: the one- and two-character probes that judge each token (Prefixes).
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<LlamaModel, Prefixes> Indexes = new();
 
     private readonly SafeLlamaSamplerHandle _sampler;
-    private readonly FirstBytes _firstBytes;
+    private readonly Prefixes _prefixes;
 
-    private LlamaGrammar(SafeLlamaSamplerHandle sampler, FirstBytes firstBytes)
+    private LlamaGrammar(SafeLlamaSamplerHandle sampler, Prefixes prefixes)
     {
         _sampler = sampler;
-        _firstBytes = firstBytes;
+        _prefixes = prefixes;
     }
 
     /// <summary>Parses <paramref name="gbnf"/> for <paramref name="model"/>'s vocabulary; throws <see cref="LlamaException"/> when it does not parse.</summary>
@@ -33,7 +36,7 @@ public sealed class LlamaGrammar : IDisposable
         var sampler = NativeMethods.llama_sampler_init_grammar(model.Vocab, gbnf, root);
         return sampler == 0
             ? throw new LlamaException("The grammar does not parse as GBNF (llama.cpp's grammar parser rejected it).")
-            : new LlamaGrammar(SafeLlamaSamplerHandle.Own(sampler), Indexes.GetValue(model, FirstBytes.Build));
+            : new LlamaGrammar(SafeLlamaSamplerHandle.Own(sampler), Indexes.GetValue(model, Prefixes.Build));
     }
 
     /// <summary>Whether the grammar allows <paramref name="token"/> next (end-of-generation only where the grammar is complete).</summary>
@@ -46,17 +49,20 @@ public sealed class LlamaGrammar : IDisposable
     }
 
     /// <summary>
-    /// Sets to -inf the logit of every token whose first character the grammar rejects; returns how many tokens stay
-    /// possible. One check of each ASCII character (a one-character token) rejects every token starting with it, so in
-    /// JSON's structural positions a few hundred tokens are left of the vocabulary; tokens the test cannot judge (a
-    /// non-ASCII first byte, end of generation) are left for <see cref="Mask"/>.
+    /// Sets to -inf the logit of every token whose first one or two bytes the grammar rejects; returns how many tokens
+    /// stay possible. A grammar that rejects a text rejects every text starting with it (a lone UTF-8 lead byte is
+    /// judged as the start of a character), so one check of each one-byte token, then of each two-byte token under an
+    /// allowed first byte, judges whole families: in JSON's structural positions a few dozen tokens are left for the
+    /// full check instead of the vocabulary. Tokens no probe covers (no one-byte token for their first byte, end of
+    /// generation) are left for <see cref="Mask"/>.
     /// </summary>
-    public unsafe int ExcludeByFirstCharacter(Span<float> logits)
+    public int ExcludeByPrefix(Span<float> logits)
     {
+        var prefixes = _prefixes;
         var candidates = Candidates(logits.Length);
-        Span<bool> allowedFirst = stackalloc bool[128];
+        Span<bool> allowedFirst = stackalloc bool[256];
         var probes = 0;
-        foreach (var representative in _firstBytes.Representatives)
+        foreach (var representative in prefixes.FirstRepresentatives)
         {
             candidates[probes++] = new LlamaTokenData { Id = representative, Logit = 0f, P = 0f };
         }
@@ -64,10 +70,33 @@ public sealed class LlamaGrammar : IDisposable
         Apply(candidates, probes);
         for (var i = 0; i < probes; i++)
         {
-            allowedFirst[_firstBytes.RepresentedBytes[i]] = !float.IsNegativeInfinity(candidates[i].Logit);
+            allowedFirst[prefixes.FirstRepresentedBytes[i]] = !float.IsNegativeInfinity(candidates[i].Logit);
         }
 
-        var first = _firstBytes.First;
+        // Two-character prefixes only under an allowed first character; the others stay false (never read).
+        var allowedPair = t_allowedPairs is { } pairs && pairs.Length >= prefixes.PairRepresentatives.Length ? pairs : t_allowedPairs = new bool[prefixes.PairRepresentatives.Length];
+        probes = 0;
+        for (var p = 0; p < prefixes.PairRepresentatives.Length; p++)
+        {
+            allowedPair[p] = false;
+            if (allowedFirst[prefixes.PairFirstBytes[p]])
+            {
+                candidates[probes++] = new LlamaTokenData { Id = prefixes.PairRepresentatives[p], Logit = p, P = 0f };
+            }
+        }
+
+        Apply(candidates, probes);
+        for (var i = 0; i < probes; i++)
+        {
+            // The grammar sampler leaves an allowed candidate's logit as it was: the pair's index.
+            if (!float.IsNegativeInfinity(candidates[i].Logit))
+            {
+                allowedPair[(int)candidates[i].Logit] = true;
+            }
+        }
+
+        var first = prefixes.First;
+        var pair = prefixes.Pair;
         var possible = 0;
         for (var i = 0; i < logits.Length; i++)
         {
@@ -76,8 +105,7 @@ public sealed class LlamaGrammar : IDisposable
                 continue;
             }
 
-            var b = i < first.Length ? first[i] : (byte)0;
-            if (b != 0 && !allowedFirst[b])
+            if (i < first.Length && ((first[i] != 0 && !allowedFirst[first[i]]) || (pair[i] >= 0 && !allowedPair[pair[i]])))
             {
                 logits[i] = float.NegativeInfinity;
                 continue;
@@ -91,12 +119,12 @@ public sealed class LlamaGrammar : IDisposable
 
     /// <summary>
     /// Sets the logit of every token the grammar rejects to -inf; returns how many tokens stay possible. Tokens are
-    /// first sorted out by their first character (<see cref="ExcludeByFirstCharacter"/>), so only the rest reach the
+    /// first sorted out by their first characters (<see cref="ExcludeByPrefix"/>), so only the rest reach the
     /// grammar's full check (a trie walk per token).
     /// </summary>
     public int Mask(Span<float> logits)
     {
-        if (ExcludeByFirstCharacter(logits) == 0)
+        if (ExcludeByPrefix(logits) == 0)
         {
             return 0;
         }
@@ -150,22 +178,32 @@ public sealed class LlamaGrammar : IDisposable
     }
 
     /// <summary>
-    /// Each token's first byte when the first-character test is exact for it (an ASCII first byte with a
-    /// one-character token to probe it; never end-of-generation tokens, which the grammar judges apart), else 0.
+    /// Per token, the probes that judge it: its first byte when a one-byte token can probe it (else 0), and the index
+    /// of its two-byte prefix's probe when a two-byte token reads exactly that (else -1). End-of-generation tokens are
+    /// never judged here: the grammar judges them apart.
     /// </summary>
-    private sealed class FirstBytes
+    private sealed class Prefixes
     {
         public required byte[] First { get; init; }
 
-        public required LlamaToken[] Representatives { get; init; }
+        public required LlamaToken[] FirstRepresentatives { get; init; }
 
-        public required byte[] RepresentedBytes { get; init; }
+        public required byte[] FirstRepresentedBytes { get; init; }
 
-        public static FirstBytes Build(LlamaModel model)
+        public required int[] Pair { get; init; }
+
+        public required LlamaToken[] PairRepresentatives { get; init; }
+
+        public required byte[] PairFirstBytes { get; init; }
+
+        public static Prefixes Build(LlamaModel model)
         {
             var first = new byte[model.VocabSize];
-            var representative = new int[128];
-            Array.Fill(representative, -1);
+            var pairKey = new int[model.VocabSize];
+            Array.Fill(pairKey, -1);
+            var single = new int[256];
+            Array.Fill(single, -1);
+            var doubles = new Dictionary<int, int>();
             var piece = new byte[256];
             for (var id = 0; id < model.VocabSize; id++)
             {
@@ -185,30 +223,61 @@ public sealed class LlamaGrammar : IDisposable
                     continue;
                 }
 
-                if (length > 0 && piece[0] is > 0 and < 0x80)
+                if (length > 0 && piece[0] != 0)
                 {
                     first[id] = piece[0];
-                    if (length == 1 && representative[piece[0]] < 0)
+                    if (length == 1 && single[piece[0]] < 0)
                     {
-                        representative[piece[0]] = id;
+                        single[piece[0]] = id;
+                    }
+
+                    if (length >= 2 && piece[1] != 0)
+                    {
+                        var key = (piece[0] * 256) + piece[1];
+                        pairKey[id] = key;
+                        if (length == 2)
+                        {
+                            doubles.TryAdd(key, id);
+                        }
                     }
                 }
             }
 
+            var pairIndex = new Dictionary<int, int>();
+            var pairRepresentatives = new List<LlamaToken>();
+            var pairFirstBytes = new List<byte>();
+            var pair = new int[model.VocabSize];
             for (var id = 0; id < first.Length; id++)
             {
-                if (first[id] != 0 && representative[first[id]] < 0)
+                pair[id] = -1;
+                if (first[id] != 0 && single[first[id]] < 0)
                 {
-                    first[id] = 0;
+                    first[id] = 0; // no one-character token to probe this first byte with: no prefix test at all
+                    continue;
+                }
+
+                if (first[id] != 0 && pairKey[id] >= 0 && doubles.TryGetValue(pairKey[id], out var representative))
+                {
+                    if (!pairIndex.TryGetValue(pairKey[id], out var index))
+                    {
+                        index = pairIndex[pairKey[id]] = pairRepresentatives.Count;
+                        pairRepresentatives.Add(new LlamaToken(representative));
+                        pairFirstBytes.Add(first[id]);
+                    }
+
+                    pair[id] = index;
                 }
             }
 
-            var bytes = Enumerable.Range(0, 128).Where(b => representative[b] >= 0).ToArray();
-            return new FirstBytes
+            var bytes = Enumerable.Range(0, 256).Where(b => single[b] >= 0).ToArray();
+            return new Prefixes
             {
                 First = first,
-                Representatives = [.. bytes.Select(b => new LlamaToken(representative[b]))],
-                RepresentedBytes = [.. bytes.Select(b => (byte)b)],
+                FirstRepresentatives = [.. bytes.Select(b => new LlamaToken(single[b]))],
+                FirstRepresentedBytes = [.. bytes.Select(b => (byte)b)],
+                Pair = pair,
+                PairRepresentatives = [.. pairRepresentatives],
+                PairFirstBytes = [.. pairFirstBytes],
             };
         }
     }

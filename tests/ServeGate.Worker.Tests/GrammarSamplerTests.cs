@@ -13,11 +13,49 @@ public sealed class GrammarSamplerTests(TinyModelFixture models) : IClassFixture
     private const string Grammar = "root ::= \"a\" | \"b\" | \"c\"";
 
     [Fact]
+    public void Temperature_ManyTokensAllowed_RedrawsFollowTheRestrictedSoftmax()
+    {
+        // Thousands of tokens allowed (any lower-case word) and most of the mass on one that is not: the redraws decide.
+        var logits = Row(("a", 0f), ("b", MathF.Log(2f)), ("c", MathF.Log(4f)), ("X", 6f));
+        AssertFrequencies(logits, "root ::= [a-z]+");
+    }
+
+    [Fact]
     public void Temperature_RejectedMassOnOtherFirstCharacters_DrawsFollowTheRestrictedSoftmax()
     {
-        // Most of the mass on a token the first-character test removes: found on the first redraw.
+        // Most of the mass on a token the prefix test removes.
         var logits = Row(("a", 0f), ("b", MathF.Log(2f)), ("c", MathF.Log(4f)), ("x", 6f));
         AssertFrequencies(logits);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("{")]
+    [InlineData("{\"")]
+    [InlineData("{\"name\":")]
+    [InlineData("{\"name\": \"ab")]
+    [InlineData("{\"name\": \"ab\", \"qty\": 1")]
+    [InlineData("{\"name\": \"ab\", \"qty\": 12, \"tags\": [\"n")]
+    public void Mask_JsonSchemaStates_SameAsCheckingEveryToken(string prefix)
+    {
+        // The prefix test and the full check together must allow exactly what llama.cpp's grammar allows token by token.
+        var model = models.Base;
+        var gbnf = ServeGate.Worker.StructuredOutput.JsonSchemaGrammar.TryConvert(System.Text.Json.JsonDocument.Parse(
+            """{"type":"object","properties":{"name":{"type":"string"},"qty":{"type":"integer"},"tags":{"type":"array","items":{"enum":["new","rare"]}}},"required":["name","qty","tags"]}""").RootElement, "schema", out _)!;
+        using var grammar = LlamaGrammar.Create(model, gbnf);
+        foreach (var c in prefix)
+        {
+            var token = Tokens(model).First(t => t.Piece == c.ToString()).Token;
+            Assert.True(grammar.Allows(token));
+            grammar.Accept(token);
+        }
+
+        var logits = new float[model.VocabSize];
+        grammar.Mask(logits);
+        var expected = Enumerable.Range(0, model.VocabSize).Where(id => grammar.Allows(new LlamaToken(id))).ToArray();
+        var masked = Enumerable.Range(0, model.VocabSize).Where(id => !float.IsNegativeInfinity(logits[id])).ToArray();
+        Assert.NotEmpty(expected);
+        Assert.Equal(expected, masked);
     }
 
     [Fact]
@@ -63,14 +101,14 @@ public sealed class GrammarSamplerTests(TinyModelFixture models) : IClassFixture
         Assert.True(sampler.Exhausted);
     }
 
-    private void AssertFrequencies(float[] logits)
+    private void AssertFrequencies(float[] logits, string grammar = Grammar)
     {
         const int draws = 3000;
         var model = models.Base;
         var counts = new Dictionary<LlamaToken, int>();
         for (var i = 0; i < draws; i++)
         {
-            using var sampler = TokenSampler.Create(model, new SamplingSettings { Temperature = 1f, Seed = (uint)i, Grammar = Grammar });
+            using var sampler = TokenSampler.Create(model, new SamplingSettings { Temperature = 1f, Seed = (uint)i, Grammar = grammar });
             var token = sampler.Choose(logits);
             counts[token] = counts.GetValueOrDefault(token) + 1;
         }

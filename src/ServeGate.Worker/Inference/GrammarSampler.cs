@@ -6,17 +6,20 @@ namespace ServeGate.Worker.Inference;
 /// <summary>
 /// A sampler whose tokens must satisfy a GBNF grammar. The inner sampler (vector path or chain) chooses as if
 /// unconstrained and the grammar checks only that one token, as llama.cpp's server samples. When it is rejected, the
-/// tokens whose first character the grammar rejects are removed, and the choice is drawn again without each token
-/// rejected so far, up to <see cref="Redraws"/> times; removing a rejected token and drawing again from the rest is
-/// drawing from the distribution restricted to the allowed tokens, so the result is the same in distribution as a full
-/// mask (for greedy and temperature sampling; a top-p or top-k chain recomputes its cut without the rejected tokens),
-/// which is the fallback. Inside a JSON string almost every token is allowed and a redraw or two finds one,
-/// where the full mask checks tens of thousands of tokens (docs/benchmarks.md, "Constrained decoding").
+/// tokens whose first bytes the grammar rejects are removed (<see cref="LlamaGrammar.ExcludeByPrefix"/>); if many
+/// remain (inside a string, where almost everything is allowed) the choice is drawn again without each token rejected
+/// so far, up to <see cref="Redraws"/> times, before llama.cpp checks every remaining token (<see cref="LlamaGrammar.Mask"/>).
+/// Removing a rejected token and drawing again from the rest is drawing from the distribution restricted to the
+/// allowed tokens, so greedy and temperature sampling give the same distribution as a full mask (a top-p or top-k
+/// chain recomputes its cut without the rejected tokens). docs/benchmarks.md, "Constrained decoding".
 /// </summary>
 internal sealed class GrammarSampler(LlamaModel model, SamplingSettings settings, TokenSampler inner, LlamaGrammar grammar) : TokenSampler
 {
     /// <summary>Draws after the first rejection before the whole vocabulary is checked.</summary>
     internal const int Redraws = 4;
+
+    /// <summary>Tokens left by the prefix test above which redrawing is tried (inside a string); below it the full check is cheap.</summary>
+    internal const int RedrawAbove = 2048;
 
     // The scheduler's thread is the only caller: one masked row per thread.
     [ThreadStatic]
@@ -79,8 +82,8 @@ internal sealed class GrammarSampler(LlamaModel model, SamplingSettings settings
             }
         }
 
-        var possible = grammar.ExcludeByFirstCharacter(masked);
-        for (var draw = 0; draw < Redraws; draw++)
+        var possible = grammar.ExcludeByPrefix(masked);
+        for (var draw = 0; possible > RedrawAbove && draw < Redraws; draw++)
         {
             if (!float.IsNegativeInfinity(masked[rejected.Value]))
             {
@@ -115,3 +118,4 @@ internal sealed class GrammarSampler(LlamaModel model, SamplingSettings settings
         return grammar.Allows(token);
     }
 }
+
