@@ -44,4 +44,30 @@ public sealed class MetricsTests(SharedGateway shared)
         Assert.Contains("servegate_kv_copies_total{model=\"tiny-base\"}", text, StringComparison.Ordinal);
         Assert.Contains("servegate_kv_recomputed_tokens_total{model=\"tiny-base\"}", text, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Metrics_RequestsNamingModelsNotServed_OneUnknownLabelNotTheirNames()
+    {
+        var before = (await shared.Host.Http.GetStringAsync(new Uri("/metrics", UriKind.Relative))).Split('\n').Length;
+        var names = Enumerable.Range(0, 40).Select(i => "made-up-" + Guid.NewGuid().ToString("N")).Append(new string('m', 5_000)).ToArray();
+        foreach (var name in names)
+        {
+            using var response = await shared.Host.PostAsync("/v1/completions", new { model = name, prompt = "Hello", max_tokens = 1 });
+            Assert.Equal(System.Net.HttpStatusCode.NotFound, response.StatusCode);
+        }
+
+        // The records reach the counters on another thread: wait, boundedly, for the unknown label to appear.
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        string text;
+        do
+        {
+            text = await shared.Host.Http.GetStringAsync(new Uri("/metrics", UriKind.Relative));
+            await Task.Delay(50);
+        }
+        while (!text.Contains("model=\"unknown\"", StringComparison.Ordinal) && DateTime.UtcNow < deadline);
+
+        Assert.Contains("model=\"unknown\"", text, StringComparison.Ordinal);
+        Assert.All(names, name => Assert.DoesNotContain(name, text, StringComparison.Ordinal));
+        Assert.InRange(text.Split('\n').Length - before, 0, 40); // a fixed set of unknown series, not one per name
+    }
 }
