@@ -160,4 +160,19 @@ public sealed class RoutingTests(ITestOutputHelper output)
         var records = await gateway.WaitForUsageAsync(12);
         return (double)records.Sum(r => r.CachedTokens) / records.Sum(r => r.PromptTokens);
     }
+
+    [Fact]
+    public async Task WorkerCalledDirectly_LoneSurrogateInAString_400NotA500()
+    {
+        var (worker, url) = await StartWorkerAsync(withInstruct: false);
+        await using (worker)
+        {
+            using var http = new HttpClient();
+            using var content = new StringContent("""{"model":"tiny-base","prompt":"a","stop":"\udc00","max_tokens":1}""", System.Text.Encoding.UTF8, "application/json");
+            using var response = await http.PostAsync(new Uri(url + "/v1/completions"), content);
+            var text = await response.Content.ReadAsStringAsync();
+            Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{(int)response.StatusCode}: {text}");
+            Assert.Contains("\"param\":\"stop\"", text, StringComparison.Ordinal);
+        }
+    }
 }

@@ -10,8 +10,8 @@ namespace ServeGate.Gateway.Pipeline;
 /// Reads the JSON body of a completions (or embeddings) request once: notes model, stream, stream_options and max_tokens in the
 /// <see cref="GatewayRequest"/>, and for streams makes sure the worker sends the final usage chunk
 /// (<c>stream_options.include_usage = true</c>) so every stream can be metered exactly. The worker then reads the
-/// (possibly rewritten) body from memory. A body that is not a JSON object is passed on unchanged: the worker answers
-/// it with its own 400.
+/// (possibly rewritten) body from memory. A body that is not a JSON object, or holds a string that is not one, is passed
+/// on unchanged: the worker answers it with its own 400.
 /// </summary>
 internal sealed class InferenceRequestReader(RequestDelegate next, IOptions<GatewayOptions> options)
 {
@@ -49,6 +49,11 @@ internal sealed class InferenceRequestReader(RequestDelegate next, IOptions<Gate
     /// </summary>
     internal static byte[]? Inspect(GatewayRequest request, ReadOnlySpan<byte> body, bool responsesApi = false)
     {
+        if (ServeGate.Core.OpenAi.JsonStringCheck.FindUndecodable(body) is not null)
+        {
+            return null; // a string that is not one (a lone surrogate): the worker answers it with its own 400
+        }
+
         JsonObject? json;
         try
         {

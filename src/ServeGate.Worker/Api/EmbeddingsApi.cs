@@ -18,16 +18,17 @@ internal static class EmbeddingsApi
 
     public static async Task HandleAsync(HttpContext http, ModelRegistry registry, WorkerOptions options)
     {
-        if (http.Request.ContentLength > options.MaxRequestBodyBytes)
+        var (bytes, readError) = await JsonRequestBody.ReadAsync(http, options.MaxRequestBodyBytes).ConfigureAwait(false);
+        if (readError is not null)
         {
-            await OpenAiApi.WriteErrorAsync(http, new ApiError(StatusCodes.Status413PayloadTooLarge, $"The request body is larger than {options.MaxRequestBodyBytes} bytes.", "invalid_request_error", null, "request_too_large")).ConfigureAwait(false);
+            await OpenAiApi.WriteErrorAsync(http, readError).ConfigureAwait(false);
             return;
         }
 
         EmbeddingRequestBody? body;
         try
         {
-            body = await JsonSerializer.DeserializeAsync(http.Request.Body, OpenAiJson.Context.EmbeddingRequestBody, http.RequestAborted).ConfigureAwait(false);
+            body = JsonSerializer.Deserialize(bytes.Span, OpenAiJson.Context.EmbeddingRequestBody);
         }
         catch (JsonException ex)
         {

@@ -181,19 +181,15 @@ public static class OpenAiApi
 
     private static async Task<(CompletionRequestBody? Body, ApiError? Error)> ReadBodyAsync(HttpContext http, long limit)
     {
-        if (http.Request.ContentLength > limit)
+        var (bytes, readError) = await JsonRequestBody.ReadAsync(http, limit).ConfigureAwait(false);
+        if (readError is not null)
         {
-            return (null, new ApiError(StatusCodes.Status413PayloadTooLarge, $"The request body is larger than {limit} bytes.", "invalid_request_error", null, "request_too_large"));
-        }
-
-        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeFeature)
-        {
-            sizeFeature.MaxRequestBodySize = limit;
+            return (null, readError);
         }
 
         try
         {
-            var body = await JsonSerializer.DeserializeAsync(http.Request.Body, OpenAiJson.Context.CompletionRequestBody, http.RequestAborted).ConfigureAwait(false);
+            var body = JsonSerializer.Deserialize(bytes.Span, OpenAiJson.Context.CompletionRequestBody);
             return body is null
                 ? (null, ApiError.InvalidRequest("The request body must be a JSON object."))
                 : (body, null);
@@ -206,10 +202,6 @@ public static class OpenAiApi
                 ? $"We could not parse the JSON body of your request: {FirstSentence(ex.Message)} The body must be a JSON object."
                 : $"The field '{field}' has a value of the wrong type; see the OpenAI API reference for its type.";
             return (null, ApiError.InvalidRequest(message, field));
-        }
-        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
-        {
-            return (null, new ApiError(StatusCodes.Status413PayloadTooLarge, $"The request body is larger than {limit} bytes.", "invalid_request_error", null, "request_too_large"));
         }
     }
 

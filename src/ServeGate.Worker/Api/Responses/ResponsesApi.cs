@@ -203,30 +203,21 @@ public static class ResponsesApi
 
     private static async Task<(JsonObject? Body, ApiError? Error)> ReadBodyAsync(HttpContext http, long limit)
     {
-        if (http.Request.ContentLength > limit)
+        var (bytes, readError) = await JsonRequestBody.ReadAsync(http, limit).ConfigureAwait(false);
+        if (readError is not null)
         {
-            return (null, new ApiError(StatusCodes.Status413PayloadTooLarge, $"The request body is larger than {limit} bytes.", "invalid_request_error", null, "request_too_large"));
-        }
-
-        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeFeature)
-        {
-            sizeFeature.MaxRequestBodySize = limit;
+            return (null, readError);
         }
 
         try
         {
-            var node = await JsonNode.ParseAsync(http.Request.Body, cancellationToken: http.RequestAborted).ConfigureAwait(false);
-            return node is JsonObject body
+            return JsonNode.Parse(bytes.Span) is JsonObject body
                 ? (body, null)
                 : (null, ApiError.InvalidRequest("The request body must be a JSON object."));
         }
         catch (JsonException)
         {
             return (null, ApiError.InvalidRequest("We could not parse the JSON body of your request. The body must be a JSON object."));
-        }
-        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
-        {
-            return (null, new ApiError(StatusCodes.Status413PayloadTooLarge, $"The request body is larger than {limit} bytes.", "invalid_request_error", null, "request_too_large"));
         }
     }
 }
