@@ -32,7 +32,7 @@ internal static class EmbeddingsApi
         }
         catch (JsonException ex)
         {
-            var field = string.IsNullOrEmpty(ex.Path) || ex.Path == "$" ? null : ex.Path.TrimStart('$', '.');
+            var field = JsonRequestBody.FieldOf(ex);
             await OpenAiApi.WriteErrorAsync(http, ApiError.InvalidRequest("The body must be a JSON object with the fields of an embeddings request, each of its type.", field)).ConfigureAwait(false);
             return;
         }

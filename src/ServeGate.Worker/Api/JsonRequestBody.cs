@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using ServeGate.Core.OpenAi;
@@ -45,6 +46,10 @@ internal static class JsonRequestBody
                 field.Length == 0 ? null : field))
             : (bytes, null);
     }
+
+    /// <summary>The request field a deserialization error points at (its JSON path without <c>$.</c>), or null for the body itself.</summary>
+    public static string? FieldOf(JsonException exception) =>
+        string.IsNullOrEmpty(exception.Path) || exception.Path == "$" ? null : exception.Path.TrimStart('$', '.');
 
     private static ApiError TooLarge(long limit) =>
         new(StatusCodes.Status413PayloadTooLarge, $"The request body is larger than {limit} bytes.", "invalid_request_error", null, "request_too_large");

@@ -197,7 +197,7 @@ public static class OpenAiApi
         catch (JsonException ex)
         {
             // System.Text.Json's messages name .NET types; say it in the API's terms.
-            var field = string.IsNullOrEmpty(ex.Path) || ex.Path == "$" ? null : ex.Path.TrimStart('$', '.');
+            var field = JsonRequestBody.FieldOf(ex);
             var message = field is null || ex.Message.Contains("invalid", StringComparison.OrdinalIgnoreCase) && ex.Message.Contains("LineNumber", StringComparison.Ordinal) && !ex.Message.Contains("could not be converted", StringComparison.Ordinal)
                 ? $"We could not parse the JSON body of your request: {FirstSentence(ex.Message)} The body must be a JSON object."
                 : $"The field '{field}' has a value of the wrong type; see the OpenAI API reference for its type.";
